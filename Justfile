@@ -1,0 +1,54 @@
+# The book's front door. `just --list` explains each recipe; CI runs `just test`.
+# Run scripts/setup.sh once first (the README's two commands do).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# The project's interpreter first on PATH: commands, tests and cargo builds all use it.
+export PATH := justfile_directory() + "/.venv/bin:" + env_var("PATH")
+export PYO3_PYTHON := justfile_directory() + "/.venv/bin/python"
+export PYTHONDONTWRITEBYTECODE := "1"
+
+book := justfile_directory() / "scripts/book"
+
+# List the recipes
+default:
+    @just --list --unsorted
+
+# Install the pinned tools and the Python environment (checks versions; quick when all is there)
+setup:
+    scripts/setup.sh
+
+# Build the steps once, render the book, fail if any output drifted
+build:
+    {{book}} prepare
+    mdbook build 2>&1 | { grep -v '^\s*$' || true; }
+    {{book}} check
+
+# Build, then serve the book at http://localhost:3000 with live reload
+serve: build
+    mdbook serve --port 3000
+
+# Build chapter NN's step and run its commands, printing each with its output (e.g. `just step 03`)
+step NN:
+    {{book}} step {{NN}}
+
+# Rewrite the expectations of chapter NN (or of all chapters) from a fresh run, and show the diff
+bless *NN:
+    {{book}} bless {{NN}}
+
+# List every chapter's commands
+commands:
+    {{book}} list
+
+# Everything: the book's checked build, the crates' unit tests, the Python test suites
+test: build
+    cd steps && cargo test --workspace --quiet
+    python -m pytest -p no:cacheprovider -rs tests
+
+# Format the Rust code
+fmt:
+    cd steps && cargo fmt --all
+
+# Lint the Rust code (clippy, warnings are errors)
+lint:
+    cd steps && cargo clippy --workspace --all-targets -- -D warnings

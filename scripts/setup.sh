@@ -1,0 +1,74 @@
+#!/bin/sh
+# Sets up everything the book needs, and checks what it finds instead of trusting it:
+#   - the pinned tools of scripts/tools.versions (cargo install --locked, reinstalled at the pinned
+#     version when missing or at another version);
+#   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt.
+# Safe to run again: when everything is in place it only checks, in well under a second.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+say() { printf 'setup: %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+for tool in cargo python3 cc; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "'$tool' is not on PATH. The book needs cargo (https://rustup.rs), python3 with its headers, and a C compiler (cc)."
+done
+
+cargo_bin="${CARGO_INSTALL_ROOT:-${CARGO_HOME:-$HOME/.cargo}}/bin"
+case ":$PATH:" in
+    *":$cargo_bin:"*) ;;
+    *) die "$cargo_bin is not on PATH, so the tools installed there cannot be found. Add it: export PATH=\"$cargo_bin:\$PATH\"" ;;
+esac
+
+# Python: 3.11 or newer for the build scripts (they read TOML with tomllib), with the C headers.
+python3 - <<'PY' || exit 1
+import sys, sysconfig, pathlib
+if sys.version_info < (3, 11):
+    sys.exit(f"setup: error: python3 is {sys.version.split()[0]}; the book's scripts need 3.11 or newer.")
+header = pathlib.Path(sysconfig.get_path("include")) / "Python.h"
+if not header.exists():
+    sys.exit(f"setup: error: {header} is missing: install Python's development headers "
+             "(Debian/Ubuntu: apt install python3-dev).")
+PY
+
+installed=$(cargo install --list)
+grep -v '^#' scripts/tools.versions | while read -r name version; do
+    [ -n "$name" ] || continue
+    # `cargo install --list` is cargo's own record of what it installed, with versions: it is the
+    # only way to check mdbook-cmdrun, which has no --version.
+    if printf '%s\n' "$installed" | grep -qx "$name v$version:" && [ -x "$cargo_bin/$name" ]; then
+        :
+    else
+        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun and just take about 8-9 minutes together on 2 cores)"
+        cargo install --locked --force "$name" --version "$version"
+    fi
+    found=$(command -v "$name") || die "$name was installed but is not on PATH"
+    [ "$found" = "$cargo_bin/$name" ] ||
+        die "the '$name' on PATH is $found, not the pinned one in $cargo_bin. Put $cargo_bin first in PATH."
+    case "$name" in
+        mdbook-cmdrun) ;;
+        *)
+            got=$("$name" --version)
+            [ "$got" = "$name $version" ] || [ "$got" = "$name v$version" ] ||
+                die "$name --version says '$got', expected $version (see scripts/tools.versions)"
+            ;;
+    esac
+done
+
+# The virtual environment is made from the real interpreter, so .venv/bin/python starts without
+# going through a version-manager shim (pyenv's costs about 80 ms per start).
+if [ ! -x .venv/bin/python ]; then
+    real=$(python3 -c 'import sys; print(sys.executable)')
+    say "creating .venv from $real"
+    "$real" -m venv .venv
+fi
+stamp=.venv/requirements.installed
+if ! cmp -s scripts/requirements.txt "$stamp"; then
+    say "installing Python packages from scripts/requirements.txt into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+    cp scripts/requirements.txt "$stamp"
+fi
+say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $(.venv/bin/python --version)"

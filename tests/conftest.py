@@ -1,0 +1,44 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGE = ROOT / "target" / "book-work" / "stage"
+
+# CPython versions the stable-ABI modules are tested under. A version the machine lacks is reported
+# as skipped, never left out silently.
+ABI3_VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
+
+
+def staged(name: str) -> list[Path]:
+    """Every staged copy of `name` (e.g. foo.abi3.so), one per chapter that builds it."""
+    found = sorted(STAGE.glob(f"*/{name}"))
+    if not found:
+        pytest.fail(f"no {name} under {STAGE}: run `just build` first")
+    return found
+
+
+def interpreter(version: str) -> str | None:
+    """A CPython of that version: the one running the tests, a pythonX.Y on PATH, or pyenv's."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+        return sys.executable
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates += sorted(Path(pyenv_root, "versions").glob(f"{version}.*/bin/python{version}"))
+    for c in candidates:
+        if c and os.access(c, os.X_OK):
+            out = subprocess.run([str(c), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                                 capture_output=True, text=True)
+            if out.returncode == 0 and out.stdout.strip() == version:
+                return str(c)
+    return None
+
+
+def describe_exit(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode < 0:
+        return f"CRASHED (killed by signal {-proc.returncode})\n{proc.stdout}{proc.stderr}"
+    return f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}"

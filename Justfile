@@ -45,6 +45,10 @@ test: build
     cd steps && cargo test --workspace --quiet
     python -m pytest -p no:cacheprovider -rs tests
 
+# Run the benchmarks: every steps/NN-*/bench.py, after a build (figures vary by machine)
+bench: build
+    for b in steps/[0-9][0-9]-*/bench.py; do [ -e "$b" ] || continue; echo "== $b"; python "$b"; done
+
 # Format the Rust code
 fmt:
     cd steps && cargo fmt --all

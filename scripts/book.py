@@ -34,7 +34,8 @@ TARGET = ROOT / "target"
 WORK = TARGET / "book-work"  # staged artifacts, per-command work folders, cache, failure reports
 STAGE = WORK / "stage"
 RUNS = WORK / "run"
-CACHE = WORK / "cache"
+# Passing results, keyed on everything they depend on; the drift tests share it with their copies.
+CACHE = Path(os.environ.get("BOOK_CACHE_DIR", WORK / "cache"))
 FAILURES = WORK / "failures"
 HTML = TARGET / "book"
 VENV_BIN = ROOT / ".venv" / "bin"

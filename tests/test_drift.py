@@ -3,7 +3,9 @@
 Each case copies the repository (the files git knows, as they are in the working tree), injects one
 kind of drift, runs `just build` there and asserts that it fails with a message that names the
 chapter and the command and shows the wrong value. The copies share one cargo target folder
-(target/drift-cargo) so that only the first case compiles everything."""
+(target/drift-cargo) so that only the first case compiles everything, and the original's cache of
+passing results (keyed on the command, its expectation and the built files' contents, so a drifted
+command never hits it)."""
 
 import os
 import re
@@ -30,7 +32,8 @@ def throwaway_copy(tmp_path: Path) -> Path:
 
 
 def just_build(copy: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "drift-cargo"))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / "drift-cargo"),
+               BOOK_CACHE_DIR=str(ROOT / "target" / "book-work" / "cache"))
     return subprocess.run(["just", "build"], cwd=copy, env=env, capture_output=True, text=True,
                           timeout=600)
 

@@ -153,6 +153,7 @@ def stage(steps: list[Step]) -> None:
         manifest = {}
         for name, source in sorted(step.stage_spec.items()):
             src = resolve_source(step, source, artifacts, out_dirs)
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp / name)
             manifest[name] = sha256_file(tmp / name)
         (tmp / ".manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
@@ -244,14 +245,14 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     shutil.rmtree(workdir, ignore_errors=True)
     shutil.copytree(STAGE / step.nn, workdir, ignore=shutil.ignore_patterns(".manifest.json"))
     env = python_env()
-    env.update({"LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1"})
+    env.update({"LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1", "RUST_BACKTRACE": "0"})
     env.pop("PYTHONPATH", None)
     env.update({k: str(v) for k, v in cmd.get("env", {}).items()})
     transcript, problems = [], []
     for line in lines_of(cmd):
         timeout = line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
         want = line.get("status", 0)
-        proc = subprocess.Popen(["bash", "-c", line["run"]], cwd=workdir, env=env,
+        proc = subprocess.Popen(["bash", "-c", line["run"]], cwd=workdir / cmd.get("cwd", "."), env=env,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         try:
@@ -384,9 +385,11 @@ def cmd_bless(nns: list[str]) -> int:
                 path = step.expected_path(cid)
                 path.parent.mkdir(exist_ok=True)
                 path.write_text(transcript)
-    subprocess.run(["git", "add", "--intent-to-add", "--", "steps"], cwd=ROOT, check=False)
-    subprocess.run(["git", "--no-pager", "diff", "--stat", "--", "steps/*/expected"], cwd=ROOT)
-    subprocess.run(["git", "--no-pager", "diff", "--", "steps/*/expected"], cwd=ROOT)
+    # New expectation files show up in the diff only once git knows of them (as intent to add).
+    expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
+    subprocess.run(["git", "add", "--intent-to-add", "--", *expected], cwd=ROOT, check=False)
+    subprocess.run(["git", "--no-pager", "diff", "--stat", "--", *expected], cwd=ROOT)
+    subprocess.run(["git", "--no-pager", "diff", "--", *expected], cwd=ROOT)
     if failed:
         print("\nThese commands did not run as defined; their expectations were written anyway, "
               "fix them before committing:\n  " + "\n  ".join(failed), file=sys.stderr)

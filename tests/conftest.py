@@ -15,8 +15,8 @@ ABI3_VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 
 
 def staged(name: str) -> list[Path]:
-    """Every staged copy of `name` (e.g. foo.abi3.so), one per chapter that builds it."""
-    found = sorted(STAGE.glob(f"*/{name}"))
+    """Every staged copy of `name` (e.g. foo.abi3.so), in any chapter's staged folder."""
+    found = sorted(p for p in STAGE.rglob(name) if not p.relative_to(STAGE).parts[0].endswith(".tmp"))
     if not found:
         pytest.fail(f"no {name} under {STAGE}: run `just build` first")
     return found

@@ -26,7 +26,9 @@ def throwaway_copy(tmp_path: Path) -> Path:
         src = ROOT / os.fsdecode(f)
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, copy / os.fsdecode(f))
+            # Fresh modification times: cargo decides what to rebuild by comparing them with its
+            # last build in the shared target folder, which may have been of a drifted copy.
+            shutil.copy(src, copy / os.fsdecode(f))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy
 
@@ -102,3 +104,15 @@ def test_unknown_command_on_a_page_is_caught(tmp_path, marker):
     copy = throwaway_copy(tmp_path)
     edit(copy / "book/ch02-c-extension.md", "## Importing it", f"## Importing it\n\n{marker}\n")
     assert_red(just_build(copy), r"no command 'no-such-command'")
+
+
+@pytest.mark.parametrize("path, old, new, chapter, command", [
+    ("steps/03-rust-extension/src/lib.rs", "Some(sum) => unsafe { PyLong_FromLongLong(sum) }",
+     "Some(sum) => unsafe { PyLong_FromLongLong(sum + 1) }", "03", "final-sum"),
+    ("steps/05-hard-way/src/lib.rs", "Some(sum) => unsafe { PyLong_FromLongLong(sum) }",
+     "Some(sum) => unsafe { PyLong_FromLongLong(sum + 1) }", "05", "import"),
+])
+def test_changed_rust_module_is_caught(tmp_path, path, old, new, chapter, command):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / path, old, new)
+    assert_red(just_build(copy), rf"FAILED: chapter {chapter} .*command `{command}`", r"(?m)^-42$", r"(?m)^\+43$")

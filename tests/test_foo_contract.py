@@ -12,11 +12,20 @@ import pytest
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, staged
 
 CONTRACT = Path(__file__).with_name("foo_contract.py")
-MODULES = staged("foo.abi3.so")
+
+# Intermediate stages that chapter 3 shows on purpose before they work: they are not finished
+# modules (no PyInit_foo, a sum that returns 0, a sum that aborts on overflow).
+UNFINISHED = {"03/1-c-archive", "03/3-returns-zero", "03/4-parse-tuple"}
+MODULES = [m for m in staged("foo.abi3.so") if str(m.parent.relative_to(STAGE)) not in UNFINISHED]
+
+
+def test_every_finished_chapter_is_tested():
+    chapters = {m.relative_to(STAGE).parts[0] for m in MODULES}
+    assert {"02", "03", "05"} <= chapters, f"foo modules found for chapters {sorted(chapters)}"
 
 
 @pytest.mark.parametrize("version", ABI3_VERSIONS)
-@pytest.mark.parametrize("module", MODULES, ids=lambda p: f"ch{p.parent.name}")
+@pytest.mark.parametrize("module", MODULES, ids=lambda p: str(p.parent.relative_to(STAGE)))
 def test_contract(module: Path, version: str):
     python = interpreter(version)
     if python is None:

@@ -1,0 +1,1 @@
+../../../02-c-extension/foo.c

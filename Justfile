@@ -53,6 +53,7 @@ bench: build
 fmt:
     cd steps && cargo fmt --all
 
-# Lint the Rust code (clippy, warnings are errors)
+# Lint the Rust code (clippy with warnings as errors, and formatting)
 lint:
     cd steps && cargo clippy --workspace --all-targets -- -D warnings
+    cd steps && cargo fmt --all --check

@@ -4,7 +4,9 @@
 use std::ffi::c_longlong;
 use std::ptr;
 
-use pyo3_ffi::{PyArg_ParseTuple, PyErr_SetString, PyExc_OverflowError, PyLong_FromLongLong, PyObject};
+use pyo3_ffi::{
+    PyArg_ParseTuple, PyErr_SetString, PyExc_OverflowError, PyLong_FromLongLong, PyObject,
+};
 
 // ANCHOR: init
 unsafe extern "C" {

@@ -36,7 +36,15 @@ mod tests {
         same_layout!(PyMethodDef { ml_name, ml_meth, ml_flags, ml_doc });
         same_layout!(PyModuleDef_Base { ob_base, m_init, m_index, m_copy });
         same_layout!(PyModuleDef {
-            m_base, m_name, m_doc, m_size, m_methods, m_slots, m_traverse, m_clear, m_free
+            m_base,
+            m_name,
+            m_doc,
+            m_size,
+            m_methods,
+            m_slots,
+            m_traverse,
+            m_clear,
+            m_free
         });
     }
     // ANCHOR_END: check

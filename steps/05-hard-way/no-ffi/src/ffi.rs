@@ -1,6 +1,11 @@
 //! The part of CPython's stable ABI (as of 3.10) that a module with one function needs, declared by
 //! hand from the definitions in CPython's headers. layout-test checks it against pyo3-ffi.
-#![allow(non_camel_case_types, non_snake_case, non_upper_case_globals, reason = "the C API's own names")]
+#![allow(
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    reason = "the C API's own names"
+)]
 
 use std::ffi::{c_char, c_int, c_longlong, c_void};
 
@@ -8,7 +13,7 @@ use std::ffi::{c_char, c_int, c_longlong, c_void};
 /// `PyObject`, the header of every Python object (Include/object.h), in its stable-ABI form.
 #[repr(C)]
 pub struct PyObject {
-    pub ob_refcnt: isize, // Py_ssize_t
+    pub ob_refcnt: isize,     // Py_ssize_t
     pub ob_type: *mut c_void, // PyTypeObject *, opaque in the stable ABI
 }
 

@@ -8,7 +8,8 @@ use std::ptr;
 
 use ffi::{
     METH_VARARGS, PYTHON_ABI_VERSION, PyArg_ParseTuple, PyErr_SetString, PyExc_OverflowError,
-    PyLong_FromLongLong, PyMethodDef, PyModule_Create2, PyModuleDef, PyModuleDef_HEAD_INIT, PyObject,
+    PyLong_FromLongLong, PyMethodDef, PyModule_Create2, PyModuleDef, PyModuleDef_HEAD_INIT,
+    PyObject,
 };
 
 /// `foo.sum`, exactly as in the pyo3-ffi version of this chapter.

@@ -242,6 +242,26 @@ def test_at_exit_hook_runs_before_finalization_and_blocks_new_threads(version):
                    "finalizing: False threads: 0\n" + refused * 3)
 
 
+def test_a_forked_child_does_not_wait_for_its_parents_threads():
+    """fork() copies one thread: the child must not wait at exit for the parent's ticker."""
+    out = ok("""
+        import os, time, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)   # 3.12+: fork() with threads
+        foo.tick(60, 1000)
+        start = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            print("child sees", foo.threads(), "threads", flush=True)
+            sys.exit(0)                  # runs atexit hooks, foo's included
+        _, status = os.waitpid(pid, 0)
+        print("child exit status", os.waitstatus_to_exitcode(status),
+              "fast:", time.monotonic() - start < 5, flush=True)
+        foo.stop()
+    """, timeout=30)
+    assert out == ("child sees 0 threads\nchild exit status 0 fast: True\n"
+                   "tick: stopped after 0 of 60\n")
+
+
 # ---------------------------------------------------------------------------------------------
 # Callbacks that raise
 

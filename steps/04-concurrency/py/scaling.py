@@ -22,7 +22,7 @@ def throughput(function, threads):
     return threads * CALLS / (time.perf_counter() - start)
 
 
-print(f"{'':<20} {'1 thread':>14} {'2 threads':>14} {'ratio':>6}")
+print(f"{'':<20} {'1 thread':>15} {'2 threads':>15} {'ratio':>6}")
 for function in (foo.count_primes, foo.count_primes_nogil):
     one, two = throughput(function, 1), throughput(function, 2)
     print(f"{function.__name__:<20} {one:8.0f} call/s {two:8.0f} call/s {two / one:5.2f}x")

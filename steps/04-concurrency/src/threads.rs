@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::ffi::c_longlong;
 use std::io::{self, Write};
+use std::process;
 use std::ptr;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
@@ -17,6 +18,8 @@ use crate::{Exc, def, entry, in_range, none, raise};
 // ANCHOR: registry
 /// What foo knows about the threads it started.
 struct Registry {
+    /// The process that started them: a child made by fork() has none of its parent's threads.
+    pid: u32,
     /// How many have not finished yet.
     running: usize,
     /// Bumped by `stop()`: a thread started before the bump stops early.
@@ -26,6 +29,7 @@ struct Registry {
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    pid: 0,
     running: 0,
     generation: 0,
     exiting: false,
@@ -35,7 +39,13 @@ static CHANGED: Condvar = Condvar::new();
 
 fn registry() -> MutexGuard<'static, Registry> {
     // Every update is a single field assignment, so a panic can't leave the registry torn.
-    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
+    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
+    if registry.pid != process::id() {
+        // First use, or first use in a child made by fork(): no thread of ours runs here.
+        registry.pid = process::id();
+        registry.running = 0;
+    }
+    registry
 }
 
 /// One thread that foo counts as running; dropping it counts the thread out.
@@ -197,7 +207,9 @@ pub unsafe extern "C" fn every(_module: *mut PyObject, args: *mut PyObject) -> *
         })
     })
 }
+// ANCHOR_END: every
 
+// ANCHOR: call-every
 /// Runs on a thread that Rust started: it has no Python thread state until `Gil::ensure`.
 fn call_every(me: &Running, interval: Duration, count: u64, callback: Owned) {
     for i in 1..=count {
@@ -237,6 +249,9 @@ unsafe fn call(callback: *mut PyObject, i: u64) -> bool {
     }
 }
 
+// ANCHOR_END: call-every
+
+// ANCHOR: owned
 /// A strong reference to a Python object, owned by one of foo's threads.
 struct Owned(*mut PyObject);
 
@@ -263,7 +278,7 @@ impl Drop for Owned {
         unsafe { Py_DecRef(self.0) }
     }
 }
-// ANCHOR_END: every
+// ANCHOR_END: owned
 
 // ANCHOR: join
 /// Waits, without the GIL, until no thread foo started is running.

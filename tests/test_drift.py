@@ -26,7 +26,9 @@ def throwaway_copy(tmp_path: Path) -> Path:
         src = ROOT / os.fsdecode(f)
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, copy / os.fsdecode(f))
+            # A fresh mtime: cargo must not take an artifact that an earlier case built from a
+            # drifted copy (in the shared target folder) for the build of this copy's sources.
+            shutil.copy(src, copy / os.fsdecode(f))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy
 

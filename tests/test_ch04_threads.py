@@ -318,7 +318,7 @@ def test_join_from_a_callback_raises_instead_of_deadlocking():
         foo.join()
         print(len(errors), set(errors))
     """, timeout=20)
-    assert out == '2 {"a thread foo started cannot wait for foo\'s threads"}\n'
+    assert out == '2 {"foo\'s own threads cannot wait for foo\'s threads"}\n'
 
 
 def test_join_is_interrupted_by_ctrl_c():

@@ -8,7 +8,7 @@ use std::thread;
 use pyo3_ffi::*;
 
 use crate::gil::{Gil, in_main_interpreter, without_gil};
-use crate::threads::Running;
+use crate::threads::{EXITING, Running};
 use crate::{Exc, entry, raise};
 
 // ANCHOR: gil
@@ -18,10 +18,7 @@ pub unsafe extern "C" fn gil(_module: *mut PyObject, _no_args: *mut PyObject) ->
             return raise(Exc::Runtime, c"gil() works only in the main interpreter");
         }
         let Some(running) = Running::enlist() else {
-            return raise(
-                Exc::Runtime,
-                c"cannot start a thread: the interpreter is exiting",
-            );
+            return raise(Exc::Runtime, EXITING);
         };
         // SAFETY: Python called us, so we hold the GIL. Our thread state stays with us.
         let handed_back = unsafe { without_gil(|| make_one_elsewhere(running)) };

@@ -2,7 +2,7 @@
 //! foo does about them when the interpreter exits.
 
 use std::cell::Cell;
-use std::ffi::c_longlong;
+use std::ffi::{CStr, c_longlong};
 use std::io::{self, Write};
 use std::process;
 use std::ptr;
@@ -95,6 +95,9 @@ impl Drop for Running {
 }
 // ANCHOR_END: registry
 
+/// What starting a thread raises once the at-exit hook has run.
+pub const EXITING: &CStr = c"cannot start a thread: the interpreter is exiting";
+
 thread_local! {
     /// True on the threads foo starts: they must not wait for foo's threads, themselves included.
     static STARTED_BY_FOO: Cell<bool> = const { Cell::new(false) };
@@ -105,10 +108,7 @@ thread_local! {
 /// dropped everything it owns. Returns None, or NULL with RuntimeError set.
 fn spawn(name: &str, work: impl FnOnce(&Running) + Send + 'static) -> *mut PyObject {
     let Some(running) = Running::enlist() else {
-        return raise(
-            Exc::Runtime,
-            c"cannot start a thread: the interpreter is exiting",
-        );
+        return raise(Exc::Runtime, EXITING);
     };
     let started = thread::Builder::new().name(name.into()).spawn(move || {
         STARTED_BY_FOO.set(true);
@@ -286,7 +286,7 @@ fn wait_for_threads(interruptible: bool) -> *mut PyObject {
     if STARTED_BY_FOO.get() {
         return raise(
             Exc::Runtime,
-            c"a thread foo started cannot wait for foo's threads",
+            c"foo's own threads cannot wait for foo's threads",
         );
     }
     loop {

@@ -1,7 +1,8 @@
 """Chapter 4's benchmark: does releasing the GIL let two Python threads run Rust work in parallel?
 
-`just bench` runs it (cwd: the repository's root) after a build. Each figure is the best of a few
-rounds; the figures depend on the machine and on what else it is doing, so the load is printed too.
+`just bench` runs it (cwd: the repository's root) after a build. Each round times one thread, then
+two, back to back; each figure is the median round. The figures depend on the machine and on what
+else it is doing (a second thread needs a second idle core), so the load is printed too.
 The last line is the one to quote: `gil-release speed-up (2 threads): X.XXx`.
 """
 
@@ -14,8 +15,8 @@ from pathlib import Path
 
 MODULE = Path(__file__).resolve().parents[2] / "target" / "book-work" / "stage" / "04" / "foo.abi3.so"
 N = 100_000  # primes below N: a few milliseconds of Rust work per call
-CALLS = 40  # per thread and round
-ROUNDS = 5
+CALLS = 30  # per thread and round
+ROUNDS = 7
 
 
 def load(path):
@@ -26,35 +27,45 @@ def load(path):
     return module
 
 
-def throughput(function, threads):
-    """Calls per second, `threads` Python threads each making CALLS calls; best of ROUNDS."""
+def elapsed(function, threads):
+    """Seconds for `threads` Python threads to make CALLS calls each."""
 
     def work():
         for _ in range(CALLS):
             function(N)
 
-    best = 0.0
+    workers = [threading.Thread(target=work) for _ in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return time.perf_counter() - start
+
+
+def speed_up(function):
+    """Throughput with 2 threads over throughput with 1, measured back to back in each round so
+    that a change in the machine's load hits both alike; the median of ROUNDS rounds."""
+    rounds = []
     for _ in range(ROUNDS):
-        workers = [threading.Thread(target=work) for _ in range(threads)]
-        start = time.perf_counter()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-        best = max(best, threads * CALLS / (time.perf_counter() - start))
-    return best
+        one, two = elapsed(function, 1), elapsed(function, 2)
+        rounds.append((CALLS / one, 2 * CALLS / two))
+    rounds.sort(key=lambda r: r[1] / r[0])
+    return rounds[len(rounds) // 2]
 
 
 def main():
     foo = load(MODULE)
     assert foo.count_primes(N) == foo.count_primes_nogil(N) == 9592
-    print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f} (figures vary by machine)")
+    print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.2f} "
+          "(figures vary by machine and load)")
     ratios = {}
     for function in (foo.count_primes, foo.count_primes_nogil):
-        one, two = throughput(function, 1), throughput(function, 2)
+        one, two = speed_up(function)
         ratios[function.__name__] = two / one
         print(f"  {function.__name__:<20} 1 thread {one:7.1f} call/s   2 threads {two:7.1f} call/s"
               f"   {two / one:.2f}x")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"gil-held ratio (2 threads): {ratios['count_primes']:.2f}x")
     print(f"gil-release speed-up (2 threads): {ratios['count_primes_nogil']:.2f}x")
 

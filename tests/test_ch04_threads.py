@@ -306,19 +306,20 @@ def test_the_default_hook_prints_the_exception():
     assert proc.stderr.count("ValueError: from the callback") == 1
 
 
-def test_join_from_a_callback_raises_instead_of_deadlocking():
+def test_join_or_stop_from_a_callback_raises_instead_of_deadlocking():
     out = ok("""
         errors = []
         def callback(i):
-            try:
-                foo.join()
-            except RuntimeError as e:
-                errors.append(str(e))
+            for wait in (foo.join, foo.stop):
+                try:
+                    wait()
+                except RuntimeError as e:
+                    errors.append(str(e))
         foo.every(0, 2, callback)
         foo.join()
         print(len(errors), set(errors))
     """, timeout=20)
-    assert out == '2 {"foo\'s own threads cannot wait for foo\'s threads"}\n'
+    assert out == '4 {"foo\'s own threads cannot wait for foo\'s threads"}\n'
 
 
 def test_join_is_interrupted_by_ctrl_c():

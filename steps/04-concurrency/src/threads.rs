@@ -316,9 +316,11 @@ pub unsafe extern "C" fn join(_module: *mut PyObject, _no_args: *mut PyObject) -
 
 pub unsafe extern "C" fn stop(_module: *mut PyObject, _no_args: *mut PyObject) -> *mut PyObject {
     entry(|| {
-        registry().generation += 1;
-        CHANGED.notify_all();
-        wait_for_threads(true)
+        if !STARTED_BY_FOO.get() {
+            registry().generation += 1;
+            CHANGED.notify_all();
+        }
+        wait_for_threads(true) // raises on foo's own threads: they would wait for themselves
     })
 }
 // ANCHOR_END: join

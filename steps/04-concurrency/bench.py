@@ -16,7 +16,7 @@ from pathlib import Path
 MODULE = Path(__file__).resolve().parents[2] / "target" / "book-work" / "stage" / "04" / "foo.abi3.so"
 N = 100_000  # primes below N: a few milliseconds of Rust work per call
 CALLS = 30  # per thread and round
-ROUNDS = 7
+ROUNDS = 9
 
 
 def load(path):

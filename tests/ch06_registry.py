@@ -1,0 +1,44 @@
+"""What the reliability suite (tests/test_ch06_reliability.py) needs to know about each function.
+
+The suite finds every extension module the book stages (target/book-work/stage/*/*.so that
+export PyInit_<name>) and every function in each, by introspection. It then needs, for each
+function, one set of valid arguments: the leak test calls the function a million times with them,
+and the hostile-input test starts from them to build near-misses. A function that is found but
+has no entry here fails the suite, so that no new function escapes it.
+
+Keys are a function's name (`"sum"`: every module's `sum`) or `"module.function"` when two modules
+have functions of the same name that take different arguments; the qualified key wins.
+
+Use argument values that are not cached by the interpreter (ints above 256, strings that are not
+single characters), so that a leaked reference to them shows in their refcount.
+"""
+
+# ANCHOR: registry
+VALID_ARGS: dict[str, tuple] = {
+    # foo (chapters 2, 3, 4 and 5)
+    "sum": (2000, 40000),
+    # errors (chapter 6)
+    "divide": (7_000_000, 3000),
+    "parse_setting": ("workers = 8",),
+    "swap": (("left", 12345),),
+    "encode": ("héllo wörld",),
+    "shout": ("straße",),
+}
+
+# Staged extension modules the suite leaves alone, by file name, each with its reason.
+EXCLUDED_MODULES: dict[str, str] = {
+    "broken.abi3.so": "chapter 6's demonstration of bugs: add() aborts the process, "
+                      "text_length() leaks and first() frees objects still in use, on purpose",
+}
+# ANCHOR_END: registry
+
+# A function whose running time grows with an integer argument (a loop count, a number of
+# seconds) may cap the integers the hostile-input test passes it, here, with a reason.
+HOSTILE_INT_LIMIT: dict[str, int] = {}
+
+WHERE = "tests/ch06_registry.py (VALID_ARGS)"
+
+
+def lookup(module: str, function: str, table: dict[str, tuple] = VALID_ARGS) -> tuple | None:
+    """The valid arguments of `module.function`, or None if none are registered."""
+    return table.get(f"{module}.{function}", table.get(function))

@@ -78,7 +78,9 @@ def label(module: Path) -> str:
 
 def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
     """Runs tests/ch06_probe.py in a child interpreter (this one, with hypothesis)."""
-    env = dict(os.environ, RUST_BACKTRACE="0", PYTHONFAULTHANDLER="1")
+    # Hypothesis keeps a cache of Unicode tables: under target/, not in the working tree.
+    env = dict(os.environ, RUST_BACKTRACE="0", PYTHONFAULTHANDLER="1",
+               HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "target" / "hypothesis"))
     try:
         return subprocess.run([sys.executable, str(PROBE), *args], capture_output=True,
                               text=True, timeout=timeout, env=env)

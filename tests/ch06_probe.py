@@ -9,8 +9,9 @@ loads one extension module by its path and does one job, then prints one line
                                  (property-based: hypothesis draws the values); before each call,
                                  append it to LOG, so that after a crash the log names it
   replay  MODULE LOGFILE         make the calls of LOGFILE again, in order, in this process
-  leak    MODULE CALLS           call every function CALLS times with its valid arguments and
-                                 report how much the process grew and how the arguments'
+  leak    MODULE CALLS ECALLS    call every function CALLS times with its valid arguments, and
+                                 ECALLS times with each of several kinds of failing arguments,
+                                 and report how much the process grew and how the arguments'
                                  refcounts changed
 
 Valid arguments come from tests/ch06_registry.py; `--valid LITERAL` (a Python dict literal)
@@ -32,6 +33,7 @@ import itertools
 import json
 import math
 import os
+import re
 import sys
 import types
 import zlib
@@ -364,7 +366,65 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def leak(module, valid_args: dict, n_calls: int, only: str | None) -> int:
+def trackable(obj) -> bool:
+    """Whether obj's refcount is ours to watch: not immortal, and not one of the small objects
+    the interpreter shares everywhere (None, small ints, empty and one-character strings)."""
+    if sys.getrefcount(obj) > 2**29 or obj is None or isinstance(obj, bool):
+        return False
+    if type(obj) is int and -5 <= obj <= 256:
+        return False
+    return not (type(obj) in (str, bytes, tuple) and len(obj) <= 1)
+
+
+def measure(fn, args: tuple, kwargs: dict, n_calls: int) -> dict:
+    """Calls fn(*args, **kwargs) n_calls times, after a warm-up; returns how much the process
+    grew and how the refcounts of the arguments (and of tuple items) changed."""
+    things = [t for t in watched(args + tuple(kwargs.values())) if trackable(t)]
+
+    def loop(n):
+        for _ in range(n):
+            try:
+                fn(*args, **kwargs)
+            except Exception:  # noqa: BLE001, S110 - the error paths are measured too
+                pass
+
+    loop(min(n_calls, 10_000))  # warm up: caches, free lists, the allocator's arenas
+    gc.collect()
+    before_counts = [sys.getrefcount(t) for t in things]
+    before = rss()
+    loop(n_calls)
+    gc.collect()
+    grown = rss() - before
+    after_counts = [sys.getrefcount(t) for t in things]
+    return {"rss_growth": grown, "calls": n_calls,
+            "refcount_deltas": {repr(things[i])[:80]: after_counts[i] - before_counts[i]
+                                for i in range(len(things))}}
+
+
+def error_paths(fn, valid: tuple, int_limit: int | None, limit: int = 10) -> list:
+    """Failing calls that take different paths through fn: among the edge calls, the first
+    one for each (exception type, message with its quoted parts, numbers and type names
+    blanked out)."""
+    seen, found = set(), []
+    for args, kwargs in edge_calls(valid, int_limit):
+        try:
+            fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            if not acceptable(e):
+                continue
+            key = (type(e).__name__,
+                   re.sub(r"'[^']*'|\"[^\"]*\"|\d+|(?<=not )\w+", "_", str(e)))
+            if key not in seen:
+                seen.add(key)
+                found.append((args, kwargs, f"{type(e).__name__}: {e}"[:120]))
+        if len(found) == limit:
+            break
+    return found
+
+
+def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str | None) -> int:
+    """Valid calls n_calls times; then each kind of failing call n_error_calls times, because a
+    reference forgotten on an error path leaks just as surely as one on the main path."""
     results = {}
     for name, fn in functions(module, only).items():
         valid = lookup(module.__name__, name, valid_args)
@@ -372,25 +432,21 @@ def leak(module, valid_args: dict, n_calls: int, only: str | None) -> int:
             results[name] = {"error": "no valid arguments registered"}
             continue
         args = fresh(valid)
-        things = watched(args)
-        immortal = [repr(t) for t in things if sys.getrefcount(t) > 2**29]
-        if immortal:
-            results[name] = {"error": f"the arguments {', '.join(immortal)} are immortal on "
-                                      "this Python, so their refcount cannot show a leak: "
-                                      "register values that are not cached (e.g. ints > 256)"}
+        untrackable = [repr(t) for t in watched(args) if not trackable(t)]
+        if untrackable:
+            results[name] = {"error": f"the arguments {', '.join(untrackable)} are shared or "
+                                      "immortal objects whose refcount cannot show a leak: "
+                                      "register values that are not cached (e.g. ints > 256, "
+                                      "strings of two characters or more)"}
             continue
-        for _ in range(10_000):  # warm up: caches, free lists, the allocator's arenas
-            fn(*args)
-        gc.collect()
-        before_counts = [sys.getrefcount(t) for t in things]
-        before = rss()
-        for _ in range(n_calls):
-            fn(*args)
-        gc.collect()
-        grown = rss() - before
-        after_counts = [sys.getrefcount(t) for t in things]
-        deltas = {repr(things[i]): after_counts[i] - before_counts[i] for i in range(len(things))}
-        results[name] = {"rss_growth": grown, "refcount_deltas": deltas, "calls": n_calls}
+        r = measure(fn, args, {}, n_calls)
+        r["error_paths"] = []
+        if n_error_calls:
+            for e_args, e_kwargs, exc in error_paths(fn, valid, HOSTILE_INT_LIMIT.get(name)):
+                e = measure(fn, fresh(e_args), e_kwargs, n_error_calls)
+                e.update(call=repr((name, e_args, e_kwargs))[:200], exception=exc)
+                r["error_paths"].append(e)
+        results[name] = r
     report(results)
     return 0
 
@@ -416,8 +472,8 @@ def main(argv: list[str]) -> int:
             return hostile(module, valid_args, log_path, int(n), int(seed), a.only)
         case "replay", [log_file]:
             return replay(module, log_file)
-        case "leak", [n]:
-            return leak(module, valid_args, int(n), a.only)
+        case "leak", [n, n_errors]:
+            return leak(module, valid_args, int(n), int(n_errors), a.only)
     parser.error(f"wrong arguments for {a.job}: {a.rest}")
     return 2
 

@@ -5,7 +5,8 @@
   arguments. Every failure must be an ordinary Python exception: no crash, no SystemError (a
   broken C-API protocol), no PanicException (a Rust panic that reached the boundary).
 - Leaks: a million calls with valid arguments grow the process by less than 1 MiB, and leave
-  the arguments' refcounts as they were.
+  the arguments' refcounts as they were; so do 100 000 calls of each kind of failing call (a
+  reference forgotten on an error path leaks as surely as one on the main path).
 - Native checks: chapter 1's C programs run clean under valgrind, and every C file of the book
   compiles without a warning under -Wall -Wextra.
 
@@ -41,7 +42,8 @@ from conftest import ROOT, STAGE
 PROBE = Path(__file__).with_name("ch06_probe.py")
 HOSTILE_CALLS = 10_000  # per function
 LEAK_CALLS = 1_000_000  # per function
-LEAK_LIMIT = 1 << 20  # bytes of growth allowed over LEAK_CALLS calls
+ERROR_PATH_CALLS = 100_000  # per kind of failing call
+LEAK_LIMIT = 1 << 20  # bytes of growth allowed over LEAK_CALLS (or ERROR_PATH_CALLS) calls
 CHILD_TIMEOUT = 300  # seconds: a child that runs longer is reported as hung
 SEED = int(os.environ.get("CH06_SEED", random.randrange(1 << 30)))
 
@@ -126,7 +128,8 @@ def _start_all(tmp_root: Path) -> None:
         _jobs[("hostile", str(m))] = _pool.submit(
             lambda m=m, log=log: (probe("hostile", str(m), str(log), str(HOSTILE_CALLS),
                                         str(SEED)), log))
-        _jobs[("leak", str(m))] = _pool.submit(probe, "leak", str(m), str(LEAK_CALLS))
+        _jobs[("leak", str(m))] = _pool.submit(probe, "leak", str(m), str(LEAK_CALLS),
+                                               str(ERROR_PATH_CALLS))
 
 
 @pytest.fixture(scope="module")
@@ -263,14 +266,23 @@ def test_no_leaks(module, jobs, inventory):
         if "error" in r:
             problems.append(f"{name}: {r['error']}")
             continue
-        if r["rss_growth"] >= LEAK_LIMIT:
-            problems.append(f"{name}: {r['calls']} calls grew the process by "
-                            f"{r['rss_growth'] / 2**20:.1f} MiB (limit: 1 MiB)")
-        for arg, delta in r["refcount_deltas"].items():
-            if delta:
-                problems.append(f"{name}: the refcount of argument {arg} changed by {delta:+d} "
-                                f"over {r['calls']} calls")
+        problems += leak_problems(f"{name} (valid arguments)", r)
+        assert r["error_paths"], f"{name}: no failing call found to measure its error paths"
+        for e in r["error_paths"]:
+            problems += leak_problems(f"{e['call']} (raises {e['exception']})", e)
     assert not problems, f"{label(module)} leaks:\n  " + "\n  ".join(problems)
+
+
+def leak_problems(what: str, r: dict) -> list[str]:
+    problems = []
+    if r["rss_growth"] >= LEAK_LIMIT:
+        problems.append(f"{what}: {r['calls']} calls grew the process by "
+                        f"{r['rss_growth'] / 2**20:.1f} MiB (limit: 1 MiB)")
+    for arg, delta in r["refcount_deltas"].items():
+        if delta:
+            problems.append(f"{what}: the refcount of argument {arg} changed by {delta:+d} "
+                            f"over {r['calls']} calls")
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,11 +373,12 @@ def test_hostile_input_catches_a_double_decref(tmp_path):
 
 
 def test_leak_test_catches_a_missing_decref():
-    proc = probe("leak", str(BROKEN), "1000000", "--valid", BROKEN_VALID, "--only", "text_length")
+    proc = probe("leak", str(BROKEN), "1000000", "0", "--valid", BROKEN_VALID,
+                 "--only", "text_length")
     r = parse_report(proc)["text_length"]
     # str(123456789) is a new string per call, never released: about 60 bytes each
     assert r["rss_growth"] > 30 * LEAK_LIMIT, r
-    proc = probe("leak", str(BROKEN), "1000", "--valid", repr({"text_length": ("a str",)}),
+    proc = probe("leak", str(BROKEN), "1000", "0", "--valid", repr({"text_length": ("a str",)}),
                  "--only", "text_length")
     r = parse_report(proc)["text_length"]
     # str(s) is s itself, with one more reference, never released

@@ -40,7 +40,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ch06_registry import HOSTILE_INT_LIMIT, VALID_ARGS, lookup  # noqa: E402
+from ch06_registry import HOSTILE_INT_LIMIT, MODELS, VALID_ARGS, lookup  # noqa: E402
 
 if hasattr(sys, "set_int_max_str_digits"):
     # The log holds repr() of every argument, and hostile integers may be long.
@@ -137,7 +137,8 @@ EDGE_INTS = sorted({0, 1, -1, 2, -2, 2**4000, -2**4000} | {
 EDGE_STRS = ["", "\0", "=", " = ", "a=", "=1", "a=1", "a = 1", "a=1\0", "a\0=1", "a=\0",
              "\udc80", "a=\udc80", "\udc80=1", "é=ü", "x=1_000", "x=0x10", "x=+7", "x=-0",
              "x= 12 ", "x==1", "x=1=2", "x=" + "9" * 5000, "\N{SNOWMAN}" * 50, "ß" * 10,
-             "\U0010ffff", "\ud800\udc00"]
+             "\U0010ffff", "\ud800\udc00", "name=value", "long name = 1e3", "name=\udc80",
+             "name=0x1F", "name = twelve"]
 
 
 def hostile_values(int_limit: int | None):
@@ -258,6 +259,17 @@ def acceptable(error: BaseException) -> bool:
             and type(error).__name__ != "PanicException")
 
 
+def disagrees(model, args: tuple, kwargs: dict, result) -> str | None:
+    """Why `result` is wrong according to the function's model, or None if it is right."""
+    try:
+        expected = model(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001
+        return f"returned {result!r}, but its model raises {type(e).__name__}: {e}"
+    if type(result) is not type(expected) or result != expected:
+        return f"returned {result!r}, but its model returns {expected!r}"
+    return None
+
+
 def hostile(module, valid_args: dict, log_path: str, min_calls: int, seed: int,
             only: str | None) -> int:
     """Hypothesis draws the hostile values, 20 per example, and a seeded random generator with
@@ -273,6 +285,7 @@ def hostile(module, valid_args: dict, log_path: str, min_calls: int, seed: int,
     results = {}
     for name, fn in functions(module, only).items():
         valid = lookup(module.__name__, name, valid_args)
+        model = lookup(module.__name__, name, MODELS)
         pool = st.lists(hostile_values(HOSTILE_INT_LIMIT.get(name)), min_size=20, max_size=20)
         count = 0
         failures: list[str] = []
@@ -284,11 +297,16 @@ def hostile(module, valid_args: dict, log_path: str, min_calls: int, seed: int,
             os.write(log, line.encode("utf-8", "backslashreplace") + b"\n")
             count += 1
             try:
-                fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except BaseException as e:  # noqa: BLE001 - judging every exception is the point
                 if not acceptable(e) and len(failures) < 5:
                     failures.append(f"{line}\n    raised {type(e).__module__}."
                                     f"{type(e).__name__}: {e}")
+                return
+            if model is not None and len(failures) < 5:
+                wrong = disagrees(model, args, kwargs, result)
+                if wrong:
+                    failures.append(f"{line}\n    {wrong}")
 
         def run(values, rnd):
             values = values + list(valid or ())
@@ -401,25 +419,29 @@ def measure(fn, args: tuple, kwargs: dict, n_calls: int) -> dict:
                                 for i in range(len(things))}}
 
 
-def error_paths(fn, valid: tuple, int_limit: int | None, limit: int = 10) -> list:
-    """Failing calls that take different paths through fn: among the edge calls, the first
-    one for each (exception type, message with its quoted parts, numbers and type names
-    blanked out)."""
-    seen, found = set(), []
+def error_paths(fn, valid: tuple, int_limit: int | None, limit: int = 12) -> list:
+    """Failing calls that take different paths through fn. The edge calls that fail are grouped
+    by (exception type, message with its quoted parts, numbers and type names blanked out);
+    from each group come the first call and the one with the longest arguments, since a leak
+    of a short or cached object (a one-character string) may not show."""
+    groups: dict[tuple, list] = {}
     for args, kwargs in edge_calls(valid, int_limit):
         try:
             fn(*args, **kwargs)
-        except Exception as e:  # noqa: BLE001
+        except BaseException as e:  # noqa: BLE001 - the hostile-input test reports the others
             if not acceptable(e):
                 continue
             key = (type(e).__name__,
                    re.sub(r"'[^']*'|\"[^\"]*\"|\d+|(?<=not )\w+", "_", str(e)))
-            if key not in seen:
-                seen.add(key)
-                found.append((args, kwargs, f"{type(e).__name__}: {e}"[:120]))
-        if len(found) == limit:
-            break
-    return found
+            size = len(repr((args, kwargs)))
+            call = (args, kwargs, f"{type(e).__name__}: {e}"[:120], size)
+            group = groups.setdefault(key, [call, call])
+            if group[1][3] < size <= 200:
+                group[1] = call
+    found = []
+    for first, longest in groups.values():
+        found += [first[:3]] if first is longest else [first[:3], longest[:3]]
+    return found[:limit]
 
 
 def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str | None) -> int:

@@ -13,6 +13,9 @@ Use argument values that are not cached by the interpreter (ints above 256, stri
 single characters), so that a leaked reference to them shows in their refcount.
 """
 
+import operator
+from typing import Callable
+
 # ANCHOR: registry
 VALID_ARGS: dict[str, tuple] = {
     # foo (chapters 2, 3, 4 and 5)
@@ -31,6 +34,22 @@ EXCLUDED_MODULES: dict[str, str] = {
                       "text_length() leaks and first() frees objects still in use, on purpose",
 }
 # ANCHOR_END: registry
+
+# Optional models: for a function listed here, whenever it returns (rather than raises) during
+# the hostile-input test, its result must equal, in value and type, what the model returns for the
+# same arguments. That catches the silent bugs, such as a sum that wraps around on overflow.
+MODELS: dict[str, Callable] = {
+    "sum": lambda a, b: operator.index(a) + operator.index(b),
+    "divide": lambda a, b: _divide_toward_zero(operator.index(a), operator.index(b)),
+    "swap": lambda pair: (pair[1], pair[0]),
+    "encode": lambda text: str.encode(text, "utf-8"),
+}
+
+
+def _divide_toward_zero(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
 
 # A function whose running time grows with an integer argument (a loop count, a number of
 # seconds) may cap the integers the hostile-input test passes it, here, with a reason.

@@ -3,7 +3,8 @@
 - Hostile input: each function is called at least 10 000 times with wrong types, edge and huge
   integers, NaN, None, unencodable strings, bytes, too many and too few arguments and keyword
   arguments. Every failure must be an ordinary Python exception: no crash, no SystemError (a
-  broken C-API protocol), no PanicException (a Rust panic that reached the boundary).
+  broken C-API protocol), no PanicException (a Rust panic that reached the boundary). A function
+  with a model in the registry must return what its model returns whenever it returns at all.
 - Leaks: a million calls with valid arguments grow the process by less than 1 MiB, and leave
   the arguments' refcounts as they were; so do 100 000 calls of each kind of failing call (a
   reference forgotten on an error path leaks as surely as one on the main path).
@@ -235,7 +236,9 @@ def test_hostile_input(module, jobs, inventory):
     proc, log = jobs[("hostile", str(module))].result()
     how = died(proc)
     if how:
-        pytest.fail(explain_crash(module, log, how) + f"\nIts stderr ends with:\n{tail(proc.stderr)}")
+        stderr = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith(" "))
+        pytest.fail(explain_crash(module, log, how)
+                    + f"\nIts stderr (without backtrace frames) ends with:\n{tail(stderr)}")
     results = parse_report(proc)
     assert results is not None, f"the hostile-input run of {label(module)} failed:\n{tail(proc.stderr)}"
     assert sorted(results) == inventory[str(module)]
@@ -335,6 +338,19 @@ def test_chapter2_build_treats_warnings_as_errors():
 BROKEN = STAGE / "06" / "broken.abi3.so"
 BROKEN_VALID = repr({"add": (2000, 40000), "add_guarded": (2000, 40000),
                      "text_length": (123456789,), "first": (("left", 12345),)})
+
+
+def test_models_catch_silent_wrong_results():
+    from ch06_probe import disagrees
+    from ch06_registry import MODELS
+
+    assert disagrees(MODELS["sum"], (2, 40), {}, 42) is None
+    wrapped = disagrees(MODELS["sum"], (2**63 - 1, 1), {}, -2**63)
+    assert wrapped == "returned -9223372036854775808, but its model returns 9223372036854775808"
+    assert disagrees(MODELS["divide"], (-7, 2), {}, -3) is None
+    assert disagrees(MODELS["divide"], (-7, 2), {}, -4)  # floor division is not divide()
+    assert disagrees(MODELS["encode"], ("é",), {}, "é")  # the right value of the wrong type
+    assert "model raises" in disagrees(MODELS["sum"], ("2", 40), {}, 42)
 
 
 def test_unregistered_functions_fail_the_suite(inventory):

@@ -118,7 +118,12 @@ unsafe fn utf8<'a>(text: *mut PyObject) -> Option<&'a str> {
 /// The GIL is held.
 unsafe fn new_str(text: &str) -> Option<Owned> {
     // SAFETY: the pointer and length describe valid UTF-8; the result is a new reference.
-    unsafe { Owned::from_new(PyUnicode_FromStringAndSize(text.as_ptr().cast(), text.len() as isize)) }
+    unsafe {
+        Owned::from_new(PyUnicode_FromStringAndSize(
+            text.as_ptr().cast(),
+            text.len() as isize,
+        ))
+    }
 }
 // ANCHOR_END: utf8
 
@@ -179,9 +184,13 @@ unsafe fn parse_setting_body(args: *mut PyObject) -> Option<Owned> {
 unsafe fn raise_from(exc: *mut PyObject, format: &CStr, arg: *mut PyObject) {
     // SAFETY: the caller's promises.
     unsafe {
-        let Some(cause) = take_exception() else { return };
+        let Some(cause) = take_exception() else {
+            return;
+        };
         PyErr_Format(exc, format.as_ptr(), arg);
-        let Some(error) = take_exception() else { return };
+        let Some(error) = take_exception() else {
+            return;
+        };
         PyException_SetCause(error.as_ptr(), cause.into_raw()); // steals the cause
         PyErr_SetObject(PyExceptionInstance_Class(error.as_ptr()), error.as_ptr());
     }
@@ -225,7 +234,12 @@ unsafe fn swap_body(args: *mut PyObject) -> Option<Owned> {
     let mut pair_obj: *mut PyObject = ptr::null_mut();
     // SAFETY: "O!" checks the type, then stores a borrowed reference that `args` keeps alive.
     let ok = unsafe {
-        PyArg_ParseTuple(args, c"O!:swap".as_ptr(), &raw mut PyTuple_Type, &mut pair_obj)
+        PyArg_ParseTuple(
+            args,
+            c"O!:swap".as_ptr(),
+            &raw mut PyTuple_Type,
+            &mut pair_obj,
+        )
     };
     if ok == 0 {
         return None;
@@ -278,7 +292,12 @@ unsafe fn encode_body(args: *mut PyObject) -> Option<Owned> {
     let bytes = unsafe { utf8(text) }?.as_bytes();
     // One copy, into the new bytes object, which must own its memory.
     // SAFETY: the pointer and length describe `bytes`; the result is a new reference.
-    unsafe { Owned::from_new(PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize)) }
+    unsafe {
+        Owned::from_new(PyBytes_FromStringAndSize(
+            bytes.as_ptr().cast(),
+            bytes.len() as isize,
+        ))
+    }
 }
 
 /// `shout(text)`: the text in upper case, with an exclamation mark.
@@ -305,13 +324,17 @@ unsafe fn shout_body(args: *mut PyObject) -> Option<Owned> {
 static mut METHODS: [PyMethodDef; 6] = [
     PyMethodDef {
         ml_name: c"divide".as_ptr(),
-        ml_meth: PyMethodDefPointer { PyCFunction: divide },
+        ml_meth: PyMethodDefPointer {
+            PyCFunction: divide,
+        },
         ml_flags: METH_VARARGS,
         ml_doc: c"divide(a, b)\n--\n\na / b for 64-bit integers, rounded toward zero.".as_ptr(),
     },
     PyMethodDef {
         ml_name: c"parse_setting".as_ptr(),
-        ml_meth: PyMethodDefPointer { PyCFunction: parse_setting },
+        ml_meth: PyMethodDefPointer {
+            PyCFunction: parse_setting,
+        },
         ml_flags: METH_VARARGS,
         ml_doc: c"parse_setting(text)\n--\n\n'workers = 8' becomes ('workers', 8).".as_ptr(),
     },
@@ -323,7 +346,9 @@ static mut METHODS: [PyMethodDef; 6] = [
     },
     PyMethodDef {
         ml_name: c"encode".as_ptr(),
-        ml_meth: PyMethodDefPointer { PyCFunction: encode },
+        ml_meth: PyMethodDefPointer {
+            PyCFunction: encode,
+        },
         ml_flags: METH_VARARGS,
         ml_doc: c"encode(text)\n--\n\nThe UTF-8 bytes of text.".as_ptr(),
     },
@@ -348,6 +373,10 @@ static mut MODULE: PyModuleDef = PyModuleDef {
     m_free: None,
 };
 
+/// The module's entry point: `import errors` finds the file errors.abi3.so and calls this.
+///
+/// # Safety
+/// Only CPython calls it, with the GIL held, while it imports the module.
 #[allow(non_snake_case, reason = "must be named PyInit_<module>")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn PyInit_errors() -> *mut PyObject {

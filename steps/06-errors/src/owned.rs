@@ -44,8 +44,8 @@ impl Owned {
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        // SAFETY: we own this reference and give it up once; an `Owned` only exists while the
-        // GIL is held (it is created from CPython's calls into us and cannot leave the thread).
+        // SAFETY: we own this reference and give it up once. We only make an `Owned` while
+        // holding the GIL, never release the GIL while one lives, and it cannot change threads.
         unsafe { Py_DecRef(self.0.as_ptr()) }
     }
 }

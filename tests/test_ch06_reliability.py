@@ -87,10 +87,12 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
     try:
         return subprocess.run([sys.executable, str(PROBE), *args], capture_output=True,
                               text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
-        return subprocess.CompletedProcess(e.cmd, returncode=None, stdout=out,  # type: ignore[arg-type]
+    except subprocess.TimeoutExpired as e:  # run() has killed the child
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
+        hung = subprocess.CompletedProcess(e.cmd, returncode=0, stdout=out or "",
                                            stderr=f"killed after {timeout} s: it hung")
+        hung.returncode = None  # type: ignore[assignment] - died() reads None as "hung"
+        return hung
 
 
 def parse_report(proc: subprocess.CompletedProcess):

@@ -1,0 +1,143 @@
+//! Chapter 6's demonstration module `broken`: each function has a bug, on purpose.
+//!
+//! Never use this module for anything but the chapter's demonstrations: `add` aborts the
+//! process, `text_length` leaks, `first` frees objects that are still in use. The project's
+//! reliability suite excludes it by name (see tests/ch06_registry.py).
+
+#[path = "../../src/boundary.rs"]
+mod boundary;
+
+use std::ffi::c_longlong;
+use std::ptr;
+
+use pyo3_ffi::*;
+
+// ANCHOR: add
+/// `add(a, b)`: `a + b`, with no guard. On overflow `+` panics (in a debug build), and a panic
+/// cannot leave an `extern "C"` function: the process aborts.
+unsafe extern "C" fn add(_module: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
+    let (mut a, mut b): (c_longlong, c_longlong) = (0, 0);
+    // SAFETY: CPython calls us with the GIL held; "LL" writes two long longs.
+    if unsafe { PyArg_ParseTuple(args, c"LL:add".as_ptr(), &mut a, &mut b) } == 0 {
+        return ptr::null_mut();
+    }
+    // SAFETY: the GIL is held.
+    unsafe { PyLong_FromLongLong(a + b) } // BUG: unchecked overflow
+}
+// ANCHOR_END: add
+
+// ANCHOR: add-guarded
+/// `add_guarded(a, b)`: the same bug, but the body runs inside `guard`.
+unsafe extern "C" fn add_guarded(_module: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
+    boundary::guard(|| {
+        let (mut a, mut b): (c_longlong, c_longlong) = (0, 0);
+        // SAFETY: CPython calls us with the GIL held; "LL" writes two long longs.
+        if unsafe { PyArg_ParseTuple(args, c"LL:add_guarded".as_ptr(), &mut a, &mut b) } == 0 {
+            return ptr::null_mut();
+        }
+        // SAFETY: the GIL is held.
+        unsafe { PyLong_FromLongLong(a + b) } // BUG: unchecked overflow
+    })
+}
+// ANCHOR_END: add-guarded
+
+// ANCHOR: text-length
+/// `text_length(x)`: `len(str(x))`. It never releases the string that `PyObject_Str` returns.
+unsafe extern "C" fn text_length(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    // SAFETY: CPython calls us with the GIL held and a live argument (METH_O).
+    unsafe {
+        let text = PyObject_Str(arg); // a new reference: ours to release
+        if text.is_null() {
+            return ptr::null_mut();
+        }
+        let length = PyUnicode_GetLength(text);
+        // BUG: missing Py_DecRef(text)
+        if length < 0 {
+            return ptr::null_mut();
+        }
+        PyLong_FromSsize_t(length)
+    }
+}
+// ANCHOR_END: text-length
+
+// ANCHOR: first
+/// `first(items)`: `items[0]`. It returns a borrowed reference as if it were a new one.
+unsafe extern "C" fn first(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    // SAFETY: CPython calls us with the GIL held and a live argument (METH_O).
+    unsafe {
+        if PyTuple_Check(arg) == 0 || PyTuple_Size(arg) < 1 {
+            PyErr_SetString(
+                PyExc_TypeError,
+                c"first() expects a non-empty tuple".as_ptr(),
+            );
+            return ptr::null_mut();
+        }
+        PyTuple_GetItem(arg, 0) // BUG: borrowed, but our caller will release it
+    }
+}
+// ANCHOR_END: first
+
+static mut METHODS: [PyMethodDef; 5] = [
+    PyMethodDef {
+        ml_name: c"add".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: add },
+        ml_flags: METH_VARARGS,
+        ml_doc: c"a + b with no guard: aborts the process on overflow.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"add_guarded".as_ptr(),
+        ml_meth: PyMethodDefPointer {
+            PyCFunction: add_guarded,
+        },
+        ml_flags: METH_VARARGS,
+        ml_doc: c"a + b inside the guard: raises PanicException on overflow.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"text_length".as_ptr(),
+        ml_meth: PyMethodDefPointer {
+            PyCFunction: text_length,
+        },
+        ml_flags: METH_O,
+        ml_doc: c"len(str(x)), leaking str(x).".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"first".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: first },
+        ml_flags: METH_O,
+        ml_doc: c"items[0], released once too often.".as_ptr(),
+    },
+    PyMethodDef::zeroed(),
+];
+
+static mut MODULE: PyModuleDef = PyModuleDef {
+    m_base: PyModuleDef_HEAD_INIT,
+    m_name: c"broken".as_ptr(),
+    m_doc: c"Chapter 6's deliberately broken functions. Demonstrations only.".as_ptr(),
+    m_size: -1,
+    m_methods: &raw mut METHODS as *mut PyMethodDef,
+    m_slots: ptr::null_mut(),
+    m_traverse: None,
+    m_clear: None,
+    m_free: None,
+};
+
+/// The module's entry point: `import broken` finds the file broken.abi3.so and calls this.
+///
+/// # Safety
+/// Only CPython calls it, with the GIL held, while it imports the module.
+#[allow(non_snake_case, reason = "must be named PyInit_<module>")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn PyInit_broken() -> *mut PyObject {
+    // SAFETY: CPython calls PyInit_broken with the GIL held, once per process (m_size is -1).
+    boundary::guard(|| unsafe {
+        let module = PyModule_Create(&raw mut MODULE);
+        if module.is_null() {
+            return ptr::null_mut();
+        }
+        if boundary::add_panic_exception(module, c"broken.PanicException") < 0 {
+            Py_DecRef(module);
+            return ptr::null_mut();
+        }
+        module
+    })
+}

@@ -1,0 +1,104 @@
+"""What the reliability suite (tests/test_ch06_reliability.py) needs to know about each function.
+
+The suite finds every extension module the book stages (target/book-work/stage/*/*.so that
+export PyInit_<name>) and every function in each, by introspection. It then needs, for each
+function, one set of valid arguments: the leak test calls the function a million times with them,
+and the hostile-input test starts from them to build near-misses. A function that is found but
+has no entry here fails the suite, so that no new function escapes it.
+
+Keys are a function's name (`"sum"`: every module's `sum`) or `"module.function"` when two modules
+have functions of the same name that take different arguments; the qualified key wins.
+
+Use argument values that are not cached by the interpreter (ints above 256, strings that are not
+single characters), so that a leaked reference to them shows in their refcount.
+"""
+
+import operator
+from typing import Callable
+
+# ANCHOR: registry
+VALID_ARGS: dict[str, tuple] = {
+    # foo (chapters 2, 3, 4 and 5)
+    "sum": (2000, 40000),
+    # errors (chapter 6)
+    "divide": (7_000_000, 3000),
+    "parse_setting": ("workers = 8",),
+    "swap": (("left", 12345),),
+    "encode": ("héllo wörld",),
+    "shout": ("straße",),
+    # foo (chapter 4). The thread-starting calls start threads that end at once (no ticks, no
+    # callbacks), so that a million of them stay cheap.
+    "tick": (0, 300),
+    "every": (300, 0, int),
+    "join": (),
+    "stop": (),
+    "threads": (),
+    "gil": (),
+    "count_primes": (300,),
+    "count_primes_nogil": (300,),
+    "sleep": (0,),
+}
+
+# Staged extension modules the suite leaves alone, by file name, each with its reason.
+EXCLUDED_MODULES: dict[str, str] = {
+    "broken.abi3.so": "chapter 6's demonstration of bugs: add() aborts the process, "
+                      "text_length() leaks and first() frees objects still in use, on purpose",
+}
+# ANCHOR_END: registry
+
+# Optional models: for a function listed here, whenever it returns (rather than raises) during
+# the hostile-input test, its result must equal, in value and type, what the model returns for the
+# same arguments. That catches the silent bugs, such as a sum that wraps around on overflow.
+MODELS: dict[str, Callable] = {
+    "sum": lambda a, b: operator.index(a) + operator.index(b),
+    "divide": lambda a, b: _divide_toward_zero(operator.index(a), operator.index(b)),
+    "swap": lambda pair: (pair[1], pair[0]),
+    "encode": lambda text: str.encode(text, "utf-8"),
+}
+
+
+def _divide_toward_zero(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+# A function whose running time grows with an integer argument (a loop count, a number of
+# seconds) may cap the integers the hostile-input test passes it, here, with a reason.
+HOSTILE_INT_LIMIT: dict[str, int] = {
+    "tick": 5,  # count and interval: at most 5 ticks, 5 ms apart
+    "every": 5,  # interval and count
+    "count_primes": 10_000,  # the work grows with n
+    "count_primes_nogil": 10_000,
+    "sleep": 2,  # milliseconds
+}
+
+# Functions whose valid calls are too slow for the leak test's million calls, with the number they
+# get instead. The 1 MiB limit stays, so the bound per call is tighter.
+LEAK_CALLS: dict[str, int] = {
+    "tick": 50_000,  # each call starts an OS thread (about 20 µs)
+    "every": 20_000,  # each call starts an OS thread that takes the GIL (about 100 µs)
+    "gil": 20_000,  # each call starts an OS thread and hands the GIL to it (about 50 µs)
+}
+
+# Modules whose functions leave threads running after they return, with the function that waits
+# for those threads: the leak test calls it before each reading, so that the threads' own
+# references and stacks are not counted as (or do not hide) a leak.
+SETTLE: dict[str, str] = {
+    "foo": "join",  # chapter 4's foo; the other chapters' foo modules have no join and start no threads
+}
+
+# Functions whose valid arguments must include a small int (cached by the interpreter, so its
+# refcount cannot show a leak), with the reason. Their other arguments are still watched, and the
+# memory limit still applies.
+UNTRACKED_ARGS_OK: dict[str, str] = {
+    "tick": "a count of 0 ticks is what keeps a million calls cheap",
+    "every": "a count of 0 callbacks is what keeps a million calls cheap",
+    "sleep": "its one argument is milliseconds to sleep, so 0 is the only cheap valid value",
+}
+
+WHERE = "tests/ch06_registry.py (VALID_ARGS)"
+
+
+def lookup(module: str, function: str, table: dict[str, tuple] = VALID_ARGS) -> tuple | None:
+    """The valid arguments of `module.function`, or None if none are registered."""
+    return table.get(f"{module}.{function}", table.get(function))

@@ -1,0 +1,406 @@
+"""The project-wide reliability suite (chapter 6): every module the book builds, every function.
+
+- Hostile input: each function is called at least 10 000 times with wrong types, edge and huge
+  integers, NaN, None, unencodable strings, bytes, too many and too few arguments and keyword
+  arguments. Every failure must be an ordinary Python exception: no crash, no SystemError (a
+  broken C-API protocol), no PanicException (a Rust panic that reached the boundary). A function
+  with a model in the registry must return what its model returns whenever it returns at all.
+- Leaks: a million calls with valid arguments grow the process by less than 1 MiB, and leave
+  the arguments' refcounts as they were; so do 100 000 calls of each kind of failing call (a
+  reference forgotten on an error path leaks as surely as one on the main path).
+- Native checks: chapter 1's C programs run clean under valgrind, and every C file of the book
+  compiles without a warning under -Wall -Wextra.
+
+The modules are found, not listed: every staged `*.so` that exports `PyInit_<its name>`. Their
+functions are found by introspection, in a child process. Valid arguments come from
+tests/ch06_registry.py; a function missing there fails the suite. Everything that could crash
+runs in a child process (tests/ch06_probe.py), whose death by a signal is the verdict. A crash is
+reported with the call that was being made, replayed alone, and, if that alone does not crash,
+with the shortest tail of the calls that still crashes a fresh process.
+
+The suites for all modules start at once, two at a time, when the first test needs them.
+Set CH06_SEED to replay a hostile-input run; a failure message gives the seed it used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ch06_registry import EXCLUDED_MODULES, WHERE, lookup
+from conftest import ROOT, STAGE
+
+PROBE = Path(__file__).with_name("ch06_probe.py")
+HOSTILE_CALLS = 10_000  # per function
+LEAK_CALLS = 1_000_000  # per function
+ERROR_PATH_CALLS = 100_000  # per kind of failing call
+LEAK_LIMIT = 1 << 20  # bytes of growth allowed over LEAK_CALLS (or ERROR_PATH_CALLS) calls
+CHILD_TIMEOUT = 300  # seconds: a child that runs longer is reported as hung
+SEED = int(os.environ.get("CH06_SEED", random.randrange(1 << 30)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding the modules
+
+
+def exported_symbols(path: Path) -> set[str]:
+    out = subprocess.run(["nm", "-D", "--defined-only", str(path)], capture_output=True,
+                         text=True, check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def staged_extension_modules() -> list[Path]:
+    """Every staged shared object that Python can import: it exports PyInit_<name>, where
+    <name> is its file name up to the first dot (foo.abi3.so: PyInit_foo)."""
+    if not STAGE.is_dir():
+        pytest.fail(f"nothing staged under {STAGE}: run `just build` first")
+    found = []
+    for so in sorted(STAGE.glob("*/*.so")):
+        if f"PyInit_{so.name.split('.')[0]}" in exported_symbols(so):
+            found.append(so)
+    return found
+
+
+ALL_MODULES = staged_extension_modules()
+MODULES = [m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES]
+
+
+def label(module: Path) -> str:
+    return f"{module.parent.name}/{module.name}"
+
+
+def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
+    """Runs tests/ch06_probe.py in a child interpreter (this one, with hypothesis)."""
+    # Hypothesis keeps a cache of Unicode tables: under target/, not in the working tree.
+    # glibc keeps up to 40 MiB of finished threads' stacks for reuse; chapter 4's functions start
+    # threads, and those cached stacks would count as memory growth. Turn the cache off.
+    env = dict(os.environ, RUST_BACKTRACE="0", PYTHONFAULTHANDLER="1",
+               HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "target" / "hypothesis"),
+               GLIBC_TUNABLES="glibc.pthread.stack_cache_size=0")
+    try:
+        return subprocess.run([sys.executable, str(PROBE), *args], capture_output=True,
+                              text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:  # run() has killed the child
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
+        hung = subprocess.CompletedProcess(e.cmd, returncode=0, stdout=out or "",
+                                           stderr=f"killed after {timeout} s: it hung")
+        hung.returncode = None  # type: ignore[assignment] - died() reads None as "hung"
+        return hung
+
+
+def parse_report(proc: subprocess.CompletedProcess):
+    for line in proc.stdout.splitlines():
+        if line.startswith("REPORT "):
+            return json.loads(line[len("REPORT "):])
+    return None
+
+
+def died(proc: subprocess.CompletedProcess) -> str | None:
+    """How the child died, or None if it exited normally."""
+    if proc.returncode is None:
+        return "hung (killed after the timeout)"
+    if proc.returncode < 0:
+        return f"crashed: killed by {signal.Signals(-proc.returncode).name}"
+    return None
+
+
+def tail(text: str, n: int = 25) -> str:
+    lines = text.splitlines()
+    return "\n".join(lines[-n:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the children, two at a time, all started as soon as the first result is wanted
+
+_pool = ThreadPoolExecutor(max_workers=2)
+_jobs: dict[tuple[str, str], Future] = {}
+
+
+def _start_all(tmp_root: Path) -> None:
+    if _jobs:
+        return
+    for m in MODULES:
+        log = tmp_root / f"hostile-{m.parent.name}-{m.name}.log"
+        _jobs[("hostile", str(m))] = _pool.submit(
+            lambda m=m, log=log: (probe("hostile", str(m), str(log), str(HOSTILE_CALLS),
+                                        str(SEED)), log))
+        _jobs[("leak", str(m))] = _pool.submit(probe, "leak", str(m), str(LEAK_CALLS),
+                                               str(ERROR_PATH_CALLS))
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory):
+    _start_all(tmp_path_factory.mktemp("ch06"))
+    yield _jobs
+
+
+@pytest.fixture(scope="module")
+def inventory() -> dict[str, list[str]]:
+    """The functions of each module, found by introspection in a child process."""
+    found = {}
+    for m in ALL_MODULES:
+        proc = probe("list", str(m), timeout=60)
+        functions = parse_report(proc)
+        assert functions is not None, f"{label(m)} could not be imported and listed " \
+                                      f"({died(proc) or proc.returncode}):\n{tail(proc.stderr)}"
+        found[str(m)] = functions
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The suite's own sanity: it sees the modules it should, and nothing escapes it
+
+
+def test_finds_the_books_modules():
+    names = {label(m) for m in ALL_MODULES}
+    assert "02/foo.abi3.so" in names and "06/errors.abi3.so" in names, names
+    # chapter 1's libsum.so is a plain C library, not a Python module
+    assert not any(m.name.startswith("libsum") for m in ALL_MODULES)
+
+
+def test_exclusions_name_real_modules_and_say_why():
+    staged = {m.name for m in ALL_MODULES}
+    for name, reason in EXCLUDED_MODULES.items():
+        assert name in staged, f"EXCLUDED_MODULES names {name}, which no chapter stages: " \
+                               f"remove it from tests/ch06_registry.py"
+        assert len(reason) > 20, f"say why {name} is excluded"
+
+
+def unregistered(module: Path, functions: list[str]) -> str | None:
+    """The complaint about functions that have no valid arguments in the registry, if any."""
+    name = module.name.split(".")[0]
+    missing = [f for f in functions if lookup(name, f) is None]
+    if not missing:
+        return None
+    return (f"{label(module)}: no valid arguments registered for "
+            f"{', '.join(f'{name}.{f}' for f in missing)}. Add an entry to {WHERE}, e.g. "
+            f"\"{missing[0]}\": (<valid arguments>,), so that the leak and hostile-input tests "
+            "can call it.")
+
+
+@pytest.mark.parametrize("module", MODULES, ids=label)
+def test_every_function_is_registered(module, jobs, inventory):
+    assert inventory[str(module)], f"{label(module)} has no functions"
+    complaint = unregistered(module, inventory[str(module)])
+    assert complaint is None, complaint
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile input
+
+
+def explain_crash(module: Path, log: Path, how: str) -> str:
+    """Names the call that crashed the child: the last one logged, replayed alone; if that alone
+    does not crash (the damage was done earlier, as with a double decref), the shortest tail of
+    the log that crashes a fresh process when replayed, found by bisection."""
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    if not lines:
+        return f"{label(module)} {how} before its first call"
+    scratch = log.with_suffix(".replay")
+
+    def crashes(calls: list[str]) -> bool:
+        scratch.write_text("\n".join(calls) + "\n", encoding="utf-8")
+        return died(probe("replay", str(module), str(scratch), timeout=120)) is not None
+
+    msg = [f"{label(module)} {how} after {len(lines)} calls (seed {SEED}; rerun with "
+           f"CH06_SEED={SEED}). The call being made:", f"    {lines[-1]}"]
+    if how.startswith("hung"):
+        return "\n".join(msg)
+    if crashes(lines[-1:]):
+        msg.append("Replayed alone in a fresh process, it crashes again.")
+        return "\n".join(msg)
+    if not crashes(lines):
+        msg.append("Replaying all the logged calls in a fresh process does not crash: the "
+                   "crash depends on something else (memory layout, timing).")
+        return "\n".join(msg)
+    lo, hi = 1, len(lines)  # tail of lo calls does not crash, tail of hi calls does
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if crashes(lines[-mid:]):
+            hi = mid
+        else:
+            lo = mid
+    msg += ["Replayed alone, it does not crash: an earlier call did the damage. The shortest "
+            f"tail of the log that crashes a fresh process has {hi} calls; it starts with:",
+            f"    {lines[-hi]}"]
+    return "\n".join(msg)
+
+
+@pytest.mark.parametrize("module", MODULES, ids=label)
+def test_hostile_input(module, jobs, inventory):
+    proc, log = jobs[("hostile", str(module))].result()
+    how = died(proc)
+    if how:
+        stderr = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith(" "))
+        pytest.fail(explain_crash(module, log, how)
+                    + f"\nIts stderr (without backtrace frames) ends with:\n{tail(stderr)}")
+    results = parse_report(proc)
+    assert results is not None, f"the hostile-input run of {label(module)} failed:\n{tail(proc.stderr)}"
+    assert sorted(results) == inventory[str(module)]
+    problems = []
+    for name, r in results.items():
+        if r["calls"] < HOSTILE_CALLS:
+            problems.append(f"{name}: only {r['calls']} calls")
+        for f in r["failures"]:
+            problems.append(f"{name}: {f}")
+    assert not problems, (f"{label(module)} (seed {SEED}; rerun with CH06_SEED={SEED}):\n  "
+                          + "\n  ".join(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaks
+
+
+@pytest.mark.parametrize("module", MODULES, ids=label)
+def test_no_leaks(module, jobs, inventory):
+    proc = jobs[("leak", str(module))].result()
+    how = died(proc)
+    assert not how, f"the leak test of {label(module)} {how}:\n{tail(proc.stderr)}"
+    results = parse_report(proc)
+    assert results is not None, f"the leak test of {label(module)} failed:\n{tail(proc.stderr)}"
+    assert sorted(results) == inventory[str(module)]
+    problems = []
+    for name, r in results.items():
+        if "error" in r:
+            problems.append(f"{name}: {r['error']}")
+            continue
+        problems += leak_problems(f"{name} (valid arguments)", r)
+        assert r["error_paths"], f"{name}: no failing call found to measure its error paths"
+        for e in r["error_paths"]:
+            problems += leak_problems(f"{e['call']} (raises {e['exception']})", e)
+    assert not problems, f"{label(module)} leaks:\n  " + "\n  ".join(problems)
+
+
+def leak_problems(what: str, r: dict) -> list[str]:
+    problems = []
+    if r["rss_growth"] >= LEAK_LIMIT:
+        problems.append(f"{what}: {r['calls']} calls grew the process by "
+                        f"{r['rss_growth'] / 2**20:.1f} MiB (limit: 1 MiB)")
+    for arg, delta in r["refcount_deltas"].items():
+        if delta:
+            problems.append(f"{what}: the refcount of argument {arg} changed by {delta:+d} "
+                            f"over {r['calls']} calls")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Native checks
+
+VALGRIND = ["valgrind", "--error-exitcode=1", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect", "--quiet"]
+
+
+@pytest.mark.parametrize("program", ["main", "dot"])
+def test_chapter1_host_is_clean_under_valgrind(program, tmp_path):
+    if shutil.which("valgrind") is None:
+        pytest.fail("valgrind is not installed (Debian/Ubuntu: apt-get install valgrind)")
+    for f in ["libsum.so", "sum.h", f"{program}.c"]:
+        shutil.copy2(STAGE / "01" / f, tmp_path / f)
+    subprocess.run(["cc", "-Wall", "-Wextra", "-Werror", "-g", "-o", program, f"{program}.c",
+                    "-L.", "-lsum", "-Wl,-rpath,$ORIGIN"], cwd=tmp_path, check=True)
+    proc = subprocess.run([*VALGRIND, f"./{program}"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, f"valgrind found errors in chapter 1's {program}:\n{proc.stderr}"
+    assert proc.stderr == "", f"valgrind reported:\n{proc.stderr}"
+
+
+def c_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "steps").rglob("*.c") if "target" not in p.parts)
+
+
+@pytest.mark.parametrize("source", c_files(), ids=lambda p: str(p.relative_to(ROOT / "steps")))
+def test_c_compiles_without_warnings(source):
+    """Every C file of the book (chapter 2's module among them) under -Wall -Wextra -Werror.
+    Headers a file needs from its chapter's build (sum.h) come from the chapter's stage."""
+    chapter_stage = STAGE / source.relative_to(ROOT / "steps").parts[0][:2]
+    cmd = ["cc", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+           f"-I{sysconfig.get_path('include')}", f"-I{chapter_stage}", str(source)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
+
+
+def test_chapter2_build_treats_warnings_as_errors():
+    """The build of chapter 2's module must keep failing on warnings, not just this test."""
+    build = (ROOT / "steps" / "02-c-extension" / "build.rs").read_text()
+    for setting in [".warnings(true)", ".extra_warnings(true)", ".warnings_into_errors(true)"]:
+        assert setting in build, f"steps/02-c-extension/build.rs no longer sets {setting}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The detectors detect: run them on chapter 6's deliberately broken module, which the suite
+# above excludes, and expect each bug to be caught.
+
+BROKEN = STAGE / "06" / "broken.abi3.so"
+BROKEN_VALID = repr({"add": (2000, 40000), "add_guarded": (2000, 40000),
+                     "text_length": (123456789,), "first": (("left", 12345),)})
+
+
+def test_models_catch_silent_wrong_results():
+    from ch06_probe import disagrees
+    from ch06_registry import MODELS
+
+    assert disagrees(MODELS["sum"], (2, 40), {}, 42) is None
+    wrapped = disagrees(MODELS["sum"], (2**63 - 1, 1), {}, -2**63)
+    assert wrapped == "returned -9223372036854775808, but its model returns 9223372036854775808"
+    assert disagrees(MODELS["divide"], (-7, 2), {}, -3) is None
+    assert disagrees(MODELS["divide"], (-7, 2), {}, -4)  # floor division is not divide()
+    assert disagrees(MODELS["encode"], ("é",), {}, "é")  # the right value of the wrong type
+    assert "model raises" in disagrees(MODELS["sum"], ("2", 40), {}, 42)
+
+
+def test_unregistered_functions_fail_the_suite(inventory):
+    complaint = unregistered(BROKEN, inventory[str(BROKEN)])
+    assert complaint and "broken.add" in complaint and WHERE in complaint, complaint
+
+
+def test_hostile_input_catches_an_unguarded_panic(tmp_path):
+    log = tmp_path / "add.log"
+    proc = probe("hostile", str(BROKEN), str(log), "10000", str(SEED), "--valid", BROKEN_VALID,
+                 "--only", "add")
+    assert died(proc) == "crashed: killed by SIGABRT", f"{proc.returncode}\n{tail(proc.stderr)}"
+    report = explain_crash(BROKEN, log, died(proc))
+    assert "Replayed alone in a fresh process, it crashes again." in report, report
+    name, args, kwargs = eval(log.read_text().splitlines()[-1])  # noqa: S307 - our own log
+    a, b = args
+    assert name == "add" and not -2**63 <= a + b < 2**63, report  # an overflowing sum
+
+
+def test_hostile_input_catches_a_panic_turned_into_an_exception(tmp_path):
+    proc = probe("hostile", str(BROKEN), str(tmp_path / "log"), "10000", str(SEED),
+                 "--valid", BROKEN_VALID, "--only", "add_guarded")
+    assert proc.returncode == 1, f"{proc.returncode}\n{tail(proc.stderr)}"
+    failures = parse_report(proc)["add_guarded"]["failures"]
+    assert failures and "PanicException: attempt to add with overflow" in failures[0], failures
+
+
+def test_hostile_input_catches_a_double_decref(tmp_path):
+    log = tmp_path / "first.log"
+    proc = probe("hostile", str(BROKEN), str(log), "10000", str(SEED), "--valid", BROKEN_VALID,
+                 "--only", "first")
+    how = died(proc)
+    assert how and how.startswith("crashed"), f"{proc.returncode}\n{tail(proc.stderr)}"
+    report = explain_crash(BROKEN, log, how)
+    assert "('first'," in report, report
+
+
+def test_leak_test_catches_a_missing_decref():
+    proc = probe("leak", str(BROKEN), "1000000", "0", "--valid", BROKEN_VALID,
+                 "--only", "text_length")
+    r = parse_report(proc)["text_length"]
+    # str(123456789) is a new string per call, never released: about 60 bytes each
+    assert r["rss_growth"] > 30 * LEAK_LIMIT, r
+    proc = probe("leak", str(BROKEN), "1000", "0", "--valid", repr({"text_length": ("a str",)}),
+                 "--only", "text_length")
+    r = parse_report(proc)["text_length"]
+    # str(s) is s itself, with one more reference, never released
+    assert r["refcount_deltas"] == {"'a str'": 1000}, r

@@ -152,7 +152,12 @@ def stage(steps: list[Step]) -> None:
         tmp.mkdir(parents=True)
         manifest = {}
         for name, source in sorted(step.stage_spec.items()):
-            src = resolve_source(step, source, artifacts, out_dirs)
+            # "?SOURCE": staged only if the build made it (e.g. a module that needs a toolchain
+            # the machine may lack); the commands must cope with its absence.
+            optional = source.startswith("?")
+            src = resolve_source(step, source.removeprefix("?"), artifacts, out_dirs, optional)
+            if src is None:
+                continue
             shutil.copy2(src, tmp / name)
             manifest[name] = sha256_file(tmp / name)
         (tmp / ".manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
@@ -161,7 +166,8 @@ def stage(steps: list[Step]) -> None:
         (STAGE / f"{step.nn}.stamp").write_text(str(newest_source_mtime(step)))
 
 
-def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict) -> Path:
+def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict,
+                   optional: bool = False) -> Path | None:
     """`cdylib`, `staticlib`, `bin:NAME` (of this step's package or `KIND@package`), `out:PATH`
     (a file in the build script's OUT_DIR, `out@package:PATH` for another package), `src:PATH`
     (a file of the step folder)."""
@@ -182,6 +188,8 @@ def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict) -> 
         except KeyError:
             raise Fail(f"{where}: cargo built no {key} for package {pkg}") from None
     if not path.is_file():
+        if optional:
+            return None
         raise Fail(f"{where}: {path} does not exist")
     return path
 
@@ -265,7 +273,9 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
         output = normalise(raw.decode("utf-8", "replace"), workdir, cmd)
         if output and not output.endswith("\n"):
             output += "\n"
-        if not line.get("hidden"):
+        if cmd.get("html"):  # raw HTML for the page (a chart, a table): its output only
+            transcript.append(output)
+        elif not line.get("hidden"):
             transcript.append(f"$ {line['run']}\n{output}")
         if status is not None and want != "nonzero" and status != want:
             problems.append(f"`{line['run']}` exited with status {status}, expected {want}"
@@ -318,7 +328,9 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     return h.hexdigest()[:32]
 
 
-def markdown(transcript: str) -> str:
+def markdown(transcript: str, cmd: dict) -> str:
+    if cmd.get("html"):
+        return transcript
     fence = "```"
     while fence in transcript:
         fence += "`"
@@ -334,7 +346,7 @@ def cmd_show(nn: str, cid: str) -> int:
     key = cache_key(step, cid, manifest)
     cached = CACHE / f"{step.nn}-{cid}-{key}.txt"
     if cached.exists():
-        sys.stdout.write(markdown(cached.read_text()))
+        sys.stdout.write(markdown(cached.read_text(), step.command(cid)))
         return 0
     transcript, problems = run_command(step, cid)
     report = verdict(step, cid, transcript, problems)
@@ -347,7 +359,7 @@ def cmd_show(nn: str, cid: str) -> int:
     for old in CACHE.glob(f"{step.nn}-{cid}-*.txt"):
         old.unlink()
     cached.write_text(transcript)
-    sys.stdout.write(markdown(transcript))
+    sys.stdout.write(markdown(transcript, step.command(cid)))
     return 0
 
 

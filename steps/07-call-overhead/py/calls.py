@@ -58,7 +58,8 @@ def load_cffi(folder):
 
 def load_helper(folder):
     # A later chapter's helper crate fills this row in: stage its module as helper_sum.abi3.so
-    # (a `sum` written with the helper) in steps/07-call-overhead/commands.toml.
+    # (a `sum` written with the helper) in steps/07-call-overhead/commands.toml, and add
+    # "helper_sum" to MODULES in tests/test_ch07_modules.py, whose contract it must pass.
     try:
         return load_module(folder, "helper_sum")
     except Missing:

@@ -15,17 +15,15 @@ Subcommands (see `scripts/book help`):
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+# The pages start this script once per command (47 times a build), and a cached result needs only
+# the imports above: the modules for running commands, diffing and building are imported where used.
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ROOT / "steps"
@@ -37,11 +35,14 @@ RUNS = WORK / "run"
 # Passing results, keyed on everything they depend on; the drift tests share it with their copies.
 CACHE = Path(os.environ.get("BOOK_CACHE_DIR", WORK / "cache"))
 FAILURES = WORK / "failures"
+# Each command's page output, valid while nothing under steps/ (nor this script) is newer: the shell
+# wrapper scripts/book prints it without starting Python. See write_ready().
+READY = WORK / "ready"
 HTML = TARGET / "book"
 VENV_BIN = ROOT / ".venv" / "bin"
 
 DEFAULT_TIMEOUT = 30  # seconds, per command line
-MARKER = re.compile(r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->")
+MARKER = r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->"
 
 
 class Fail(Exception):
@@ -88,9 +89,9 @@ def all_steps() -> list[Step]:
 
 def find_step(nn: str) -> Step:
     nn = nn.zfill(2)
-    for step in all_steps():
-        if step.nn == nn:
-            return step
+    for folder in sorted(STEPS.glob(f"{nn}-*")):
+        if (folder / "commands.toml").exists():
+            return Step(folder)
     known = ", ".join(s.nn for s in all_steps())
     raise Fail(f"there is no step {nn} (steps with commands: {known})")
 
@@ -109,6 +110,7 @@ def python_env() -> dict[str, str]:
 
 def cargo_build() -> tuple[dict, dict]:
     """One `cargo build` of the whole workspace; returns (artifacts, out_dirs) by package name."""
+    import subprocess
     proc = subprocess.Popen(
         ["cargo", "build", "--workspace", "--message-format=json-render-diagnostics"],
         cwd=STEPS, env=python_env(), stdout=subprocess.PIPE, text=True)
@@ -144,6 +146,7 @@ def package_name(package_id: str) -> str:
 
 def stage(steps: list[Step]) -> None:
     """Copy what each step's commands need into target/book-work/stage/NN, with a manifest of hashes."""
+    import shutil
     artifacts, out_dirs = cargo_build()
     for step in steps:
         dest = STAGE / step.nn
@@ -152,7 +155,12 @@ def stage(steps: list[Step]) -> None:
         tmp.mkdir(parents=True)
         manifest = {}
         for name, source in sorted(step.stage_spec.items()):
-            src = resolve_source(step, source, artifacts, out_dirs)
+            # "?SOURCE": staged only if the build made it (e.g. a module that needs a toolchain
+            # the machine may lack); the commands must cope with its absence.
+            optional = source.startswith("?")
+            src = resolve_source(step, source.removeprefix("?"), artifacts, out_dirs, optional)
+            if src is None:
+                continue
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp / name)
             manifest[name] = sha256_file(tmp / name)
@@ -162,7 +170,8 @@ def stage(steps: list[Step]) -> None:
         (STAGE / f"{step.nn}.stamp").write_text(str(newest_source_mtime(step)))
 
 
-def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict) -> Path:
+def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict,
+                   optional: bool = False) -> Path | None:
     """`cdylib`, `staticlib`, `bin:NAME` (of this step's package or `KIND@package`), `out:PATH`
     (a file in the build script's OUT_DIR, `out@package:PATH` for another package), `src:PATH`
     (a file of the step folder)."""
@@ -183,6 +192,8 @@ def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict) -> 
         except KeyError:
             raise Fail(f"{where}: cargo built no {key} for package {pkg}") from None
     if not path.is_file():
+        if optional:
+            return None
         raise Fail(f"{where}: {path} does not exist")
     return path
 
@@ -228,6 +239,7 @@ def lines_of(cmd: dict) -> list[dict]:
 
 
 def normalise(text: str, workdir: Path, cmd: dict) -> str:
+    import re
     text = text.replace(str(workdir), ".").replace(str(ROOT), "<book>")
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x<address>", text)
     for pattern, replacement in cmd.get("normalize", []):
@@ -240,6 +252,9 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
 
     Returns the normalised transcript (`$ line` then its output, for each line) and the problems
     found (a line exiting with the wrong status, a timeout)."""
+    import shutil
+    import signal
+    import subprocess
     cmd = step.command(cid)
     workdir = RUNS / step.nn / cid
     shutil.rmtree(workdir, ignore_errors=True)
@@ -266,7 +281,9 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
         output = normalise(raw.decode("utf-8", "replace"), workdir, cmd)
         if output and not output.endswith("\n"):
             output += "\n"
-        if not line.get("hidden"):
+        if cmd.get("html"):  # raw HTML for the page (a chart, a table): its output only
+            transcript.append(output)
+        elif not line.get("hidden"):
             transcript.append(f"$ {line['run']}\n{output}")
         if status is not None and want != "nonzero" and status != want:
             problems.append(f"`{line['run']}` exited with status {status}, expected {want}"
@@ -282,6 +299,7 @@ def compared(cmd: dict) -> bool:
 
 def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str | None:
     """None when the command is fine, else a report naming the chapter, the command and a diff."""
+    import difflib
     cmd = step.command(cid)
     expected_file = step.expected_path(cid)
     if compared(cmd):
@@ -319,7 +337,9 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     return h.hexdigest()[:32]
 
 
-def markdown(transcript: str) -> str:
+def markdown(transcript: str, cmd: dict) -> str:
+    if cmd.get("html"):
+        return transcript
     fence = "```"
     while fence in transcript:
         fence += "`"
@@ -335,7 +355,7 @@ def cmd_show(nn: str, cid: str) -> int:
     key = cache_key(step, cid, manifest)
     cached = CACHE / f"{step.nn}-{cid}-{key}.txt"
     if cached.exists():
-        sys.stdout.write(markdown(cached.read_text()))
+        sys.stdout.write(write_ready(step, cid, cached.read_text()))
         return 0
     transcript, problems = run_command(step, cid)
     report = verdict(step, cid, transcript, problems)
@@ -348,8 +368,21 @@ def cmd_show(nn: str, cid: str) -> int:
     for old in CACHE.glob(f"{step.nn}-{cid}-*.txt"):
         old.unlink()
     cached.write_text(transcript)
-    sys.stdout.write(markdown(transcript))
+    sys.stdout.write(write_ready(step, cid, transcript))
     return 0
+
+
+def write_ready(step: Step, cid: str, transcript: str) -> str:
+    """Writes (and returns) the page output of a command whose cached result is valid now.
+
+    The shell wrapper prints it without starting Python as long as no file under steps/ and not
+    this script is newer than it: any edit there sends the page back through cmd_show, which
+    rebuilds, reruns and rechecks as needed. `prepare` rewrites these files after every build,
+    for exactly the commands whose cache entry matches the freshly staged artifacts."""
+    text = markdown(transcript, step.command(cid))
+    READY.mkdir(parents=True, exist_ok=True)
+    (READY / f"{step.nn}-{cid}.md").write_text(text)
+    return text
 
 
 def cmd_step(nn: str) -> int:
@@ -373,6 +406,7 @@ def cmd_step(nn: str) -> int:
 
 
 def cmd_bless(nns: list[str]) -> int:
+    import subprocess
     steps = [find_step(n) for n in nns] if nns else all_steps()
     stage(steps)
     failed = []
@@ -398,8 +432,17 @@ def cmd_bless(nns: list[str]) -> int:
 
 
 def cmd_prepare() -> int:
+    import shutil
     shutil.rmtree(FAILURES, ignore_errors=True)
-    stage(all_steps())
+    shutil.rmtree(READY, ignore_errors=True)
+    steps = all_steps()
+    stage(steps)
+    for step in steps:
+        manifest = json.loads((STAGE / step.nn / ".manifest.json").read_text())
+        for cid in step.commands:
+            cached = CACHE / f"{step.nn}-{cid}-{cache_key(step, cid, manifest)}.txt"
+            if cached.exists():
+                write_ready(step, cid, cached.read_text())
     return 0
 
 
@@ -407,6 +450,7 @@ def cmd_check() -> int:
     """After `mdbook build`. mdbook-cmdrun never fails a build: a failing command only leaves
     `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker. Catch both,
     print the runner's reports, and check that pages and definitions agree."""
+    import re
     problems: list[str] = []
     reports = sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
     for r in reports:
@@ -435,12 +479,13 @@ def cmd_check() -> int:
 
 def check_sources() -> list[str]:
     """Pages and step definitions agree; every included anchor exists and every anchor is closed."""
+    import re
     problems = []
     shown = set()
     include = re.compile(r"\{\{#(?:include|rustdoc_include)\s+([^}:\s]+)(?::([A-Za-z_][\w-]*))?\s*\}\}")
     for md in sorted(BOOK_SRC.rglob("*.md")):
         text = md.read_text()
-        for nn, cid in MARKER.findall(text):
+        for nn, cid in re.findall(MARKER, text):
             shown.add((nn, cid))
             try:
                 find_step(nn).command(cid)

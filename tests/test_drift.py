@@ -26,8 +26,9 @@ def throwaway_copy(tmp_path: Path) -> Path:
         src = ROOT / os.fsdecode(f)
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
-            # Fresh modification times: cargo decides what to rebuild by comparing them with its
-            # last build in the shared target folder, which may have been of a drifted copy.
+            # A fresh modification time, not the original's: the copies share one cargo target
+            # folder, and cargo judges a path crate fresh when its sources are older than its last
+            # build, so an old time would let a later copy reuse an earlier copy's drifted build.
             shutil.copy(src, copy / os.fsdecode(f))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy

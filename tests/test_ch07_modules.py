@@ -1,0 +1,43 @@
+"""Chapter 7's modules, under every CPython >= 3.10 on the machine: the same file must add, and
+reject bad input with the exception CPython would raise, whatever the calling convention. Each run
+is a child process, so a crash is reported instead of taking pytest down."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+
+CONTRACT = Path(__file__).with_name("ch07_contract.py")
+# module name -> whether its sum takes keyword arguments
+MODULES = {"c_fastcall": "reject", "rust_fastcall": "reject", "rust_varargs": "reject",
+           "pyo3_sum": "accept", "go_sum": "reject"}
+
+
+def staged_module(name: str) -> Path:
+    path = STAGE / "07" / f"{name}.abi3.so"
+    if name == "go_sum" and not path.exists():
+        toolchain = (STAGE / "07" / "go-toolchain.txt").read_text()
+        assert toolchain.startswith("no Go"), f"Go is there ({toolchain.strip()}) but no module"
+        pytest.skip("no Go toolchain on this machine: the Go module is not built")
+    assert path.exists(), f"{path} is not staged: run `just build` first"
+    return path
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+@pytest.mark.parametrize("name", MODULES)
+def test_contract(name: str, version: str):
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed on this machine")
+    module = staged_module(name)
+    proc = subprocess.run([python, str(CONTRACT), str(module), name, MODULES[name]],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"{name} under CPython {version}: {describe_exit(proc)}"
+
+
+def test_every_module_is_tested():
+    """A module staged by chapter 7 but missing from MODULES would escape the contract."""
+    staged = {p.name.removesuffix(".abi3.so") for p in (STAGE / "07").glob("*.abi3.so")}
+    assert staged - {"foo"} <= set(MODULES), f"untested modules: {staged - {'foo'} - set(MODULES)}"

@@ -15,8 +15,8 @@ from pathlib import Path
 
 MODULE = Path(__file__).resolve().parents[2] / "target" / "book-work" / "stage" / "04" / "foo.abi3.so"
 N = 100_000  # primes below N: a few milliseconds of Rust work per call
-CALLS = 30  # per thread and round
-ROUNDS = 9
+CALLS = 150  # per thread and round: about a second, so thread start-up noise washes out
+ROUNDS = 5
 
 
 def load(path):

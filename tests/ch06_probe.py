@@ -35,6 +35,7 @@ import math
 import os
 import re
 import sys
+import time
 import types
 import zlib
 from pathlib import Path
@@ -396,6 +397,20 @@ def trackable(obj) -> bool:
     return not (type(obj) in (str, bytes, tuple) and len(obj) <= 1)
 
 
+def settler(join=None):
+    """What runs before each memory reading: wait for the module's threads (if it starts any),
+    then have malloc hand freed memory back to the system, so that RSS shows what is in use."""
+    import ctypes
+    malloc_trim = ctypes.CDLL(None).malloc_trim
+
+    def settle():
+        if join is not None:
+            join()
+            time.sleep(0.1)  # join() returns once the threads' work is done; let them exit too
+        malloc_trim(0)
+    return settle
+
+
 def measure(fn, args: tuple, kwargs: dict, n_calls: int, settle=lambda: None) -> dict:
     """Calls fn(*args, **kwargs) n_calls times, after a warm-up; returns how much the process
     grew and how the refcounts of the arguments (and of tuple items) changed. `settle` runs
@@ -409,7 +424,7 @@ def measure(fn, args: tuple, kwargs: dict, n_calls: int, settle=lambda: None) ->
             except Exception:  # noqa: BLE001, S110 - the error paths are measured too
                 pass
 
-    loop(min(n_calls, 10_000))  # warm up: caches, free lists, the allocator's arenas
+    loop(min(n_calls, 20_000))  # warm up: caches, free lists, the allocator's arenas
     settle()
     gc.collect()
     before_counts = [sys.getrefcount(t) for t in things]
@@ -466,7 +481,7 @@ def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str |
                                       "register values that are not cached (e.g. ints > 256, "
                                       "strings of two characters or more)"}
             continue
-        settle = getattr(module, SETTLE.get(module.__name__, ""), None) or (lambda: None)
+        settle = settler(getattr(module, SETTLE.get(module.__name__, ""), None))
         r = measure(fn, args, {}, min(n_calls, LEAK_CALLS.get(name, n_calls)), settle)
         r["error_paths"] = []
         if n_error_calls:

@@ -40,8 +40,8 @@ bless *NN:
 commands:
     {{book}} list
 
-# Everything: the book's checked build, the crates' unit tests, the Python test suites
-test: build
+# Everything: the book's checked build, lint, the crates' unit tests, the Python test suites
+test: build lint
     cd steps && cargo test --workspace --quiet
     python -m pytest -p no:cacheprovider -rs tests
 

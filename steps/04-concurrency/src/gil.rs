@@ -45,10 +45,7 @@ impl Gil {
     pub unsafe fn ensure() -> Gil {
         // SAFETY: the interpreter is running (the caller's promise).
         let state = unsafe { PyGILState_Ensure() };
-        Gil {
-            state,
-            _same_thread: PhantomData,
-        }
+        Gil { state, _same_thread: PhantomData }
     }
 }
 

@@ -38,15 +38,13 @@ pub unsafe extern "C" fn gil(_module: *mut PyObject, _no_args: *mut PyObject) ->
 /// Runs while the calling thread has released the GIL. None if no thread could be started.
 fn make_one_elsewhere(running: Running) -> Option<Handback> {
     thread::scope(|scope| {
-        let helper = thread::Builder::new()
-            .name("foo-gil".into())
-            .spawn_scoped(scope, move || {
-                let _running = running;
-                // SAFETY: the interpreter keeps running until this thread is counted out.
-                let _gil = unsafe { Gil::ensure() };
-                // SAFETY: this thread holds the GIL, with a thread state of its own.
-                unsafe { Handback::of(PyLong_FromLong(1)) }
-            });
+        let helper = thread::Builder::new().name("foo-gil".into()).spawn_scoped(scope, move || {
+            let _running = running;
+            // SAFETY: the interpreter keeps running until this thread is counted out.
+            let _gil = unsafe { Gil::ensure() };
+            // SAFETY: this thread holds the GIL, with a thread state of its own.
+            unsafe { Handback::of(PyLong_FromLong(1)) }
+        });
         // A panic on the helper goes on unwinding here, in the caller.
         let joined = helper.ok()?.join();
         Some(joined.unwrap_or_else(|payload| panic::resume_unwind(payload)))

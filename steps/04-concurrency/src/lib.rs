@@ -26,10 +26,7 @@ unsafe extern "C" fn sum(_module: *mut PyObject, args: *mut PyObject) -> *mut Py
         match a.checked_add(b) {
             // SAFETY: we hold the GIL.
             Some(total) => unsafe { PyLong_FromLongLong(total) },
-            None => raise(
-                Exc::Overflow,
-                c"sum does not fit in a 64-bit signed integer",
-            ),
+            None => raise(Exc::Overflow, c"sum does not fit in a 64-bit signed integer"),
         }
     })
 }
@@ -151,10 +148,7 @@ static mut MODULE: PyModuleDef = PyModuleDef {
 ///
 /// # Safety
 /// Only for Python's import system, which calls it with the GIL held.
-#[allow(
-    non_snake_case,
-    reason = "Python looks up exactly PyInit_<module name>"
-)]
+#[allow(non_snake_case, reason = "Python looks up exactly PyInit_<module name>")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn PyInit_foo() -> *mut PyObject {
     entry(|| {

@@ -28,12 +28,8 @@ struct Registry {
     exiting: bool,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    pid: 0,
-    running: 0,
-    generation: 0,
-    exiting: false,
-});
+static REGISTRY: Mutex<Registry> =
+    Mutex::new(Registry { pid: 0, running: 0, generation: 0, exiting: false });
 /// Notified whenever a field of the registry changes.
 static CHANGED: Condvar = Condvar::new();
 
@@ -68,9 +64,7 @@ impl Running {
             return None;
         }
         registry.running += 1;
-        Some(Running {
-            generation: registry.generation,
-        })
+        Some(Running { generation: registry.generation })
     }
 
     /// Sleeps for `interval`, or less if the thread is asked to stop.
@@ -124,12 +118,8 @@ fn spawn(name: &str, work: impl FnOnce(&Running) + Send + 'static) -> *mut PyObj
 const MAX_INTERVAL_MS: c_longlong = 86_400_000;
 
 fn interval(ms: c_longlong) -> Option<Duration> {
-    in_range(
-        ms,
-        MAX_INTERVAL_MS,
-        c"interval_ms must be between 0 and 86400000",
-    )
-    .map(Duration::from_millis)
+    in_range(ms, MAX_INTERVAL_MS, c"interval_ms must be between 0 and 86400000")
+        .map(Duration::from_millis)
 }
 
 // ANCHOR: tick
@@ -202,9 +192,7 @@ pub unsafe extern "C" fn every(_module: *mut PyObject, args: *mut PyObject) -> *
         }
         // SAFETY: as above; the new reference belongs to the thread from here on.
         let callback = unsafe { Owned::new_ref(callback) };
-        spawn("foo-every", move |me| {
-            call_every(me, interval, count, callback)
-        })
+        spawn("foo-every", move |me| call_every(me, interval, count, callback))
     })
 }
 // ANCHOR_END: every
@@ -284,10 +272,7 @@ impl Drop for Owned {
 /// Waits, without the GIL, until no thread foo started is running.
 fn wait_for_threads(interruptible: bool) -> *mut PyObject {
     if STARTED_BY_FOO.get() {
-        return raise(
-            Exc::Runtime,
-            c"foo's own threads cannot wait for foo's threads",
-        );
+        return raise(Exc::Runtime, c"foo's own threads cannot wait for foo's threads");
     }
     loop {
         // SAFETY: Python called us, so we hold the GIL; the closure touches no Python object.

@@ -119,10 +119,7 @@ unsafe fn utf8<'a>(text: *mut PyObject) -> Option<&'a str> {
 unsafe fn new_str(text: &str) -> Option<Owned> {
     // SAFETY: the pointer and length describe valid UTF-8; the result is a new reference.
     unsafe {
-        Owned::from_new(PyUnicode_FromStringAndSize(
-            text.as_ptr().cast(),
-            text.len() as isize,
-        ))
+        Owned::from_new(PyUnicode_FromStringAndSize(text.as_ptr().cast(), text.len() as isize))
     }
 }
 // ANCHOR_END: utf8
@@ -234,12 +231,7 @@ unsafe fn swap_body(args: *mut PyObject) -> Option<Owned> {
     let mut pair_obj: *mut PyObject = ptr::null_mut();
     // SAFETY: "O!" checks the type, then stores a borrowed reference that `args` keeps alive.
     let ok = unsafe {
-        PyArg_ParseTuple(
-            args,
-            c"O!:swap".as_ptr(),
-            &raw mut PyTuple_Type,
-            &mut pair_obj,
-        )
+        PyArg_ParseTuple(args, c"O!:swap".as_ptr(), &raw mut PyTuple_Type, &mut pair_obj)
     };
     if ok == 0 {
         return None;
@@ -293,10 +285,7 @@ unsafe fn encode_body(args: *mut PyObject) -> Option<Owned> {
     // One copy, into the new bytes object, which must own its memory.
     // SAFETY: the pointer and length describe `bytes`; the result is a new reference.
     unsafe {
-        Owned::from_new(PyBytes_FromStringAndSize(
-            bytes.as_ptr().cast(),
-            bytes.len() as isize,
-        ))
+        Owned::from_new(PyBytes_FromStringAndSize(bytes.as_ptr().cast(), bytes.len() as isize))
     }
 }
 
@@ -324,17 +313,13 @@ unsafe fn shout_body(args: *mut PyObject) -> Option<Owned> {
 static mut METHODS: [PyMethodDef; 6] = [
     PyMethodDef {
         ml_name: c"divide".as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunction: divide,
-        },
+        ml_meth: PyMethodDefPointer { PyCFunction: divide },
         ml_flags: METH_VARARGS,
         ml_doc: c"divide(a, b)\n--\n\na / b for 64-bit integers, rounded toward zero.".as_ptr(),
     },
     PyMethodDef {
         ml_name: c"parse_setting".as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunction: parse_setting,
-        },
+        ml_meth: PyMethodDefPointer { PyCFunction: parse_setting },
         ml_flags: METH_VARARGS,
         ml_doc: c"parse_setting(text)\n--\n\n'workers = 8' becomes ('workers', 8).".as_ptr(),
     },
@@ -346,9 +331,7 @@ static mut METHODS: [PyMethodDef; 6] = [
     },
     PyMethodDef {
         ml_name: c"encode".as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunction: encode,
-        },
+        ml_meth: PyMethodDefPointer { PyCFunction: encode },
         ml_flags: METH_VARARGS,
         ml_doc: c"encode(text)\n--\n\nThe UTF-8 bytes of text.".as_ptr(),
     },

@@ -66,10 +66,7 @@ unsafe extern "C" fn first(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
     // SAFETY: CPython calls us with the GIL held and a live argument (METH_O).
     unsafe {
         if PyTuple_Check(arg) == 0 || PyTuple_Size(arg) < 1 {
-            PyErr_SetString(
-                PyExc_TypeError,
-                c"first() expects a non-empty tuple".as_ptr(),
-            );
+            PyErr_SetString(PyExc_TypeError, c"first() expects a non-empty tuple".as_ptr());
             return ptr::null_mut();
         }
         PyTuple_GetItem(arg, 0) // BUG: borrowed, but our caller will release it
@@ -86,17 +83,13 @@ static mut METHODS: [PyMethodDef; 5] = [
     },
     PyMethodDef {
         ml_name: c"add_guarded".as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunction: add_guarded,
-        },
+        ml_meth: PyMethodDefPointer { PyCFunction: add_guarded },
         ml_flags: METH_VARARGS,
         ml_doc: c"a + b inside the guard: raises PanicException on overflow.".as_ptr(),
     },
     PyMethodDef {
         ml_name: c"text_length".as_ptr(),
-        ml_meth: PyMethodDefPointer {
-            PyCFunction: text_length,
-        },
+        ml_meth: PyMethodDefPointer { PyCFunction: text_length },
         ml_flags: METH_O,
         ml_doc: c"len(str(x)), leaking str(x).".as_ptr(),
     },

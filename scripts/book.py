@@ -330,6 +330,8 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
 def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h = hashlib.sha256()
     h.update(Path(__file__).read_bytes())  # the runner itself
+    # The interpreter the commands run as `python3` (this one: .venv's): a new one reruns them all.
+    h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
     h.update(json.dumps(step.command(cid), sort_keys=True).encode())
     h.update(json.dumps(manifest, sort_keys=True).encode())
     expected_file = step.expected_path(cid)

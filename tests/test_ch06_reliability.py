@@ -335,8 +335,12 @@ def test_c_compiles_without_warnings(source):
 def test_chapter2_build_treats_warnings_as_errors():
     """The build of chapter 2's module must keep failing on warnings, not just this test."""
     build = (ROOT / "steps" / "02-c-extension" / "build.rs").read_text()
+    assert "build_support::compile_extension_module(" in build, \
+        "steps/02-c-extension/build.rs no longer compiles foo.c with build_support"
+    support = (ROOT / "steps" / "build-support" / "src" / "lib.rs").read_text()
+    compile_fn = support[support.index("pub fn compile_extension_module"):]
     for setting in [".warnings(true)", ".extra_warnings(true)", ".warnings_into_errors(true)"]:
-        assert setting in build, f"steps/02-c-extension/build.rs no longer sets {setting}"
+        assert setting in compile_fn, f"compile_extension_module no longer sets {setting}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,15 +3,7 @@
 // the book still builds: chapter 7's Go row then says so.
 use std::{env, fs, path::PathBuf, process::Command};
 
-fn python_include_dir() -> String {
-    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(&python)
-        .args(["-c", "import sysconfig; print(sysconfig.get_path('include'))"])
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {python}: {e}"));
-    assert!(out.status.success(), "{python} could not report its include folder");
-    String::from_utf8(out.stdout).expect("a UTF-8 path").trim().to_owned()
-}
+use build_support::python_include_dir;
 
 fn main() {
     for f in ["go/go.mod", "go/sum.go", "go/module.c", "go/module.h"] {
@@ -19,7 +11,6 @@ fn main() {
     }
     // Installing or removing Go changes PATH's meaning, not its text; rerun when either changes.
     println!("cargo::rerun-if-env-changed=PATH");
-    println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let module = out_dir.join("go_sum.abi3.so");
     let status = out_dir.join("go-toolchain.txt");

@@ -327,11 +327,32 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
     return "\n".join(lines) + "\n"
 
 
+_TOOL_VERSIONS: str | None = None
+
+
+def native_tool_versions() -> str:
+    """The first line of `cc --version` and of `readelf --version` (binutils: readelf, nm, ld)."""
+    global _TOOL_VERSIONS
+    if _TOOL_VERSIONS is None:
+        import subprocess
+        lines = []
+        for tool in ("cc", "readelf"):
+            try:
+                out = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
+            except OSError:
+                out = "missing"
+            lines.append(f"{tool}: {out.splitlines()[0] if out else 'no version'}")
+        _TOOL_VERSIONS = "\n".join(lines)
+    return _TOOL_VERSIONS
+
+
 def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h = hashlib.sha256()
     h.update(Path(__file__).read_bytes())  # the runner itself
-    # The interpreter the commands run as `python3` (this one: .venv's): a new one reruns them all.
+    # The interpreter the commands run as `python3` (this one: .venv's) and the native tools they
+    # call: a new version of any reruns them all.
     h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
+    h.update(native_tool_versions().encode())
     h.update(json.dumps(step.command(cid), sort_keys=True).encode())
     h.update(json.dumps(manifest, sort_keys=True).encode())
     expected_file = step.expected_path(cid)

@@ -5,19 +5,10 @@ only the standard library, so it runs under interpreters without pytest. Exit st
 passed; 1: a check failed; death by a signal: a crash.
 """
 
-import importlib.machinery
-import importlib.util
 import sys
 from pathlib import Path
 
-
-def load(path):
-    name = Path(path).name.split(".")[0]
-    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
-    spec = importlib.util.spec_from_file_location(name, str(path), loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+from load_extension import load
 
 
 def raises(exc_type, fn, *args):

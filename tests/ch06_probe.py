@@ -27,8 +27,6 @@ from __future__ import annotations
 import argparse
 import ast
 import gc
-import importlib.machinery
-import importlib.util
 import itertools
 import json
 import math
@@ -41,6 +39,7 @@ import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from load_extension import load  # noqa: E402
 from ch06_registry import (  # noqa: E402
     HOSTILE_INT_LIMIT, LEAK_CALLS, MODELS, SETTLE, UNTRACKED_ARGS_OK, VALID_ARGS, lookup,
 )
@@ -48,15 +47,6 @@ from ch06_registry import (  # noqa: E402
 if hasattr(sys, "set_int_max_str_digits"):
     # The log holds repr() of every argument, and hostile integers may be long.
     sys.set_int_max_str_digits(0)
-
-
-def load(path: str) -> types.ModuleType:
-    name = Path(path).name.split(".")[0]
-    loader = importlib.machinery.ExtensionFileLoader(name, path)
-    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def functions(module: types.ModuleType, only: str | None = None) -> dict:

@@ -2,33 +2,11 @@
 foo_contract.py): `python ch07_contract.py PATH NAME accept|reject`, where the last word says
 whether the function takes keyword arguments (PyO3's does, as a Python def would)."""
 
-import importlib.machinery
-import importlib.util
 import itertools
 import sys
 
-I64_MAX = 2**63 - 1
-I64_MIN = -(2**63)
-
-
-def load(path, name):
-    loader = importlib.machinery.ExtensionFileLoader(name, path)
-    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def raises(exc_type, fn, *args, **kwargs):
-    try:
-        result = fn(*args, **kwargs)
-    except exc_type:
-        return
-    except BaseException as e:  # noqa: BLE001 - any other exception is a failure worth naming
-        raise AssertionError(f"sum{args!r}{kwargs or ''} raised {type(e).__name__}: {e}, "
-                             f"expected {exc_type.__name__}") from e
-    raise AssertionError(f"sum{args!r}{kwargs or ''} returned {result!r}, "
-                         f"expected {exc_type.__name__}")
+from foo_contract import I64_MAX, I64_MIN, raises
+from load_extension import load
 
 
 class Index:

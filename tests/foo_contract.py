@@ -5,20 +5,12 @@ standard library, so it runs under interpreters that have no pytest. Exit status
 check passed; a failed check exits 1 with a message; a crash shows up as death by a signal.
 """
 
-import importlib.machinery
-import importlib.util
 import sys
+
+from load_extension import load
 
 I64_MAX = 2**63 - 1
 I64_MIN = -(2**63)
-
-
-def load(path):
-    loader = importlib.machinery.ExtensionFileLoader("foo", path)
-    spec = importlib.util.spec_from_file_location("foo", path, loader=loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def raises(exc_type, fn, *args, **kwargs):

@@ -3,9 +3,16 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# The project's interpreter first on PATH: commands, tests and cargo builds all use it.
-export PATH := justfile_directory() + "/.venv/bin:" + env_var("PATH")
-export PYO3_PYTHON := justfile_directory() + "/.venv/bin/python"
+# The book's interpreter is .venv's, made by scripts/setup.sh from the python3 on PATH. The test of
+# the version matrix builds the book again with another one: BOOK_VENV names its environment and
+# BOOK_TARGET the folder where everything built with it goes (both are read, never exported).
+venv := env("BOOK_VENV", justfile_directory() / ".venv")
+target := env("BOOK_TARGET", justfile_directory() / "target")
+
+# The book's interpreter first on PATH (then the project's .venv, which also holds the pinned Go):
+# commands, tests and cargo builds all use it.
+export PATH := venv / "bin" + ":" + justfile_directory() / ".venv/bin:" + env_var("PATH")
+export PYO3_PYTHON := venv / "bin/python"
 export PYTHONDONTWRITEBYTECODE := "1"
 
 book := justfile_directory() / "scripts/book"
@@ -20,13 +27,14 @@ setup:
 
 # Build the steps once, render the book, fail if any output drifted
 build:
-    {{book}} prepare
-    mdbook build 2>&1 | { grep -v '^\s*$' || true; }
+    token=$({{book}} prepare) && \
+    BOOK_READY_TOKEN="$token" mdbook build --dest-dir "{{target}}/book" 2>&1 \
+        | { grep -v '^\s*$' || true; } | tee "{{target}}/book-work/mdbook.log"
     {{book}} check
 
 # Build, then serve the book at http://localhost:3000 with live reload
 serve: build
-    mdbook serve --port 3000
+    mdbook serve --port 3000 --dest-dir "{{target}}/book"
 
 # Build chapter NN's step and run its commands, printing each with its output (e.g. `just step 03`)
 step NN:

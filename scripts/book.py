@@ -28,7 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = ROOT / "steps"
 BOOK_SRC = ROOT / "book"
-TARGET = ROOT / "target"
+# Everything built goes under TARGET (cargo's output, the rendered book, the pipeline's folders).
+# BOOK_TARGET and BOOK_VENV let `just test` build the whole book again under another CPython, in
+# a folder of its own, exactly as a reader whose python3 is that version would.
+TARGET = Path(os.environ.get("BOOK_TARGET") or ROOT / "target")
+VENV = Path(os.environ.get("BOOK_VENV") or ROOT / ".venv")
 WORK = TARGET / "book-work"  # staged artifacts, per-command work folders, cache, failure reports
 STAGE = WORK / "stage"
 RUNS = WORK / "run"
@@ -38,8 +42,25 @@ FAILURES = WORK / "failures"
 # Each command's page output, valid while nothing under steps/ (nor this script) is newer: the shell
 # wrapper scripts/book prints it without starting Python. See write_ready().
 READY = WORK / "ready"
+# The token that `prepare` hands to `just build` (BOOK_READY_TOKEN) to let the shell wrapper print
+# READY files without starting Python: valid only for the mdbook run that follows that prepare.
+READY_TOKEN = READY / ".token"
+# What the sources under steps/ hashed to when cargo last saw them (see sync_sources()).
+SOURCES_RECORD = WORK / "sources.json"
+# Written by a passing `check`: which interpreter the book was checked with, and on what sources.
+CHECKED = WORK / "checked.json"
+MDBOOK_LOG = WORK / "mdbook.log"
 HTML = TARGET / "book"
-VENV_BIN = ROOT / ".venv" / "bin"
+VENV_BIN = VENV / "bin"
+
+# The interpreter that runs the commands as `python3` is the one running this script (the wrapper
+# starts VENV's). Outputs that really differ between CPython versions have an expectation per
+# version: expected/ID.txt is CPython 3.11's (the oldest the book supports), and expected/ID@3.N.txt
+# holds what 3.N and later print where that differs. VERIFIED is the versions `just test` builds
+# the book under on the build machine; newer ones use the newest expectation below them.
+PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
+BASE_VERSION = "3.11"
+VERIFIED = ("3.11", "3.12", "3.13")
 
 DEFAULT_TIMEOUT = 30  # seconds, per command line
 MARKER = r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->"
@@ -72,8 +93,40 @@ class Step:
     def label(self) -> str:
         return f"chapter {self.nn} ({self.chapter}, steps/{self.folder.name})"
 
-    def expected_path(self, cid: str) -> Path:
-        return self.folder / "expected" / f"{cid}.txt"
+    def expected_variants(self, cid: str) -> dict[str, Path]:
+        """The command's expectations by the CPython version they start at ("3.11" for ID.txt)."""
+        folder = self.folder / "expected"
+        found = {BASE_VERSION: folder / f"{cid}.txt"}
+        for p in folder.glob(f"{cid}@3.*.txt"):
+            found[p.name[len(cid) + 1:-4]] = p
+        return found
+
+    def expected_path(self, cid: str, version: str = PYVER, below: bool = False) -> Path:
+        """The expectation for `version`: the newest one that starts at or before it (strictly
+        before it with `below`). ID.txt when there is no other."""
+        candidates = [(version_key(v), p) for v, p in self.expected_variants(cid).items()
+                      if (version_key(v) < version_key(version) if below
+                          else version_key(v) <= version_key(version))]
+        return max(candidates)[1] if candidates else self.folder / "expected" / f"{cid}.txt"
+
+    def bless_path(self, cid: str) -> Path:
+        """Where `bless` under this interpreter writes: ID.txt under 3.11, else ID@3.N.txt."""
+        if PYVER == BASE_VERSION:
+            return self.folder / "expected" / f"{cid}.txt"
+        return self.folder / "expected" / f"{cid}@{PYVER}.txt"
+
+    def version_note(self, cid: str) -> str:
+        """Under a version-specific output, which interpreter printed it and which others differ."""
+        variants = [v for v, p in self.expected_variants(cid).items() if p.exists()]
+        if len(variants) < 2:
+            return ""
+        mine = self.expected_path(cid)
+        others = [v for v in VERIFIED if v != PYVER and self.expected_path(cid, v) != mine]
+        differ = (f"; CPython {' and '.join(others)} print{'s' if len(others) == 1 else ''} "
+                  "it differently") if others else ""
+        return (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "
+                f"<code>python3</code>{differ}. Each version's output is checked against its own "
+                "expectation.</small></p>\n")
 
     def command(self, cid: str) -> dict:
         try:
@@ -81,6 +134,10 @@ class Step:
         except KeyError:
             raise Fail(f"{self.label}: no command {cid!r} in {self.folder / 'commands.toml'} "
                        f"(it has: {', '.join(self.commands) or 'none'})") from None
+
+
+def version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
 
 
 def all_steps() -> list[Step]:
@@ -101,10 +158,39 @@ def find_step(nn: str) -> Step:
 
 
 def python_env() -> dict[str, str]:
+    """The environment of the pipeline's own cargo build: the caller's, with the book's Python."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("PYO3_PYTHON", str(VENV_BIN / "python"))
+    env["PYO3_PYTHON"] = str(VENV_BIN / "python")
+    env.setdefault("CARGO_TARGET_DIR", str(TARGET))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def command_env(cmd: dict) -> dict[str, str]:
+    """The environment every command runs in: built from nothing, never inherited, so that a
+    variable set in the reader's shell (PYTHONFAULTHANDLER, PYTHONWARNINGS, RUST_BACKTRACE, ...)
+    cannot change an output. It is part of each result's cache key.
+
+    PATH holds the book's interpreter, then the folders where the caller's PATH finds the native
+    tools the commands use, then the system's."""
+    import shutil
+    path = [os.path.realpath(VENV_BIN), os.path.realpath(ROOT / ".venv" / "bin")]
+    for tool in ("cc", "readelf", "nm", "go", "cargo"):
+        found = shutil.which(tool, path=python_env()["PATH"])
+        if found:
+            path.append(os.path.dirname(found))
+    path += ["/usr/local/bin", "/usr/bin", "/bin"]
+    env = {
+        "PATH": os.pathsep.join(dict.fromkeys(path)),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LC_ALL": "C.UTF-8",
+        "TERM": "dumb",
+        "NO_COLOR": "1",
+        "RUST_BACKTRACE": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    env.update({k: str(v) for k, v in cmd.get("env", {}).items()})
     return env
 
 
@@ -147,6 +233,7 @@ def package_name(package_id: str) -> str:
 def stage(steps: list[Step]) -> None:
     """Copy what each step's commands need into target/book-work/stage/NN, with a manifest of hashes."""
     import shutil
+    digest = sync_sources()
     artifacts, out_dirs = cargo_build()
     for step in steps:
         dest = STAGE / step.nn
@@ -167,7 +254,7 @@ def stage(steps: list[Step]) -> None:
         (tmp / ".manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
-        (STAGE / f"{step.nn}.stamp").write_text(str(newest_source_mtime(step)))
+        (STAGE / f"{step.nn}.stamp").write_text(digest)
 
 
 def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict,
@@ -206,23 +293,56 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def newest_source_mtime(step: Step) -> float:
-    newest = max((STEPS / "Cargo.toml").stat().st_mtime, (STEPS / "Cargo.lock").stat().st_mtime
-                 if (STEPS / "Cargo.lock").exists() else 0.0)
-    for dirpath, dirnames, filenames in os.walk(step.folder):
-        dirnames[:] = [d for d in dirnames if d not in ("expected", "__pycache__", ".pytest_cache")]
-        for f in filenames:
-            newest = max(newest, os.stat(os.path.join(dirpath, f)).st_mtime)
-    return newest
+def source_files() -> list[Path]:
+    """Every file under steps/ that a build or a command can read (not expectations, not caches)."""
+    files = []
+    for dirpath, dirnames, filenames in os.walk(STEPS):
+        dirnames[:] = sorted(d for d in dirnames
+                             if d not in ("expected", "__pycache__", ".pytest_cache", "target"))
+        files += [Path(dirpath, f) for f in sorted(filenames)]
+    return files
+
+
+def sync_sources() -> str:
+    """Make content, not modification times, decide what is stale; returns the sources' digest.
+
+    Cargo (and the `rerun-if-changed` of build scripts) rebuilds only a file newer than its last
+    build, so an edit saved with an old time (`touch -d`, an archive, a copy that keeps times)
+    would leave the old build in place. Each file's hash is recorded when the pipeline hands the
+    tree to cargo; a file whose content differs from the record gets a fresh modification time
+    first, which cargo sees. With no record (a new target folder) every file gets one: there is
+    no telling what the target folder was built from."""
+    import time
+    try:
+        record = json.loads(SOURCES_RECORD.read_text())
+    except (OSError, ValueError):
+        record = None
+    now = time.time()
+    hashes = {}
+    for f in source_files():
+        rel = f.relative_to(STEPS).as_posix()
+        hashes[rel] = sha256_file(f)
+        if record is None or record.get(rel) != hashes[rel]:
+            os.utime(f, (now, now))
+    SOURCES_RECORD.parent.mkdir(parents=True, exist_ok=True)
+    SOURCES_RECORD.write_text(json.dumps(hashes, indent=0, sort_keys=True))
+    return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
+
+
+def sources_digest() -> str:
+    return hashlib.sha256(json.dumps(
+        {f.relative_to(STEPS).as_posix(): sha256_file(f) for f in source_files()},
+        sort_keys=True).encode()).hexdigest()
 
 
 def ensure_staged(step: Step) -> dict[str, str]:
-    """The manifest of the step's staged files, rebuilding first when its sources changed.
+    """The manifest of the step's staged files, rebuilding first when any source changed.
 
     `just build` stages everything before mdbook runs; this catches edits made while
-    `mdbook serve` is running (book.toml watches steps/ too)."""
+    `mdbook serve` is running (book.toml watches steps/ too). Staleness is decided by content:
+    the stamp holds the digest of every source the stage was built from."""
     stamp = STAGE / f"{step.nn}.stamp"
-    if not stamp.exists() or float(stamp.read_text()) < newest_source_mtime(step):
+    if not stamp.exists() or stamp.read_text() != sources_digest():
         stage([step])
     return json.loads((STAGE / step.nn / ".manifest.json").read_text())
 
@@ -247,37 +367,135 @@ def normalise(text: str, workdir: Path, cmd: dict) -> str:
     return text
 
 
+def become_subreaper() -> None:
+    """Make this process the reaper of every orphan among its descendants (Linux's
+    PR_SET_CHILD_SUBREAPER), so that a process a command starts can never leave the tree: not by
+    `setsid`, not by double-forking. kill_descendants() then finds them all."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
+        raise Fail(f"prctl(PR_SET_CHILD_SUBREAPER) failed: {os.strerror(ctypes.get_errno())}")
+
+
+def descendants() -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path("/proc", entry, "stat").read_text()
+            except OSError:
+                continue  # it exited meanwhile
+            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_descendants() -> int:
+    """SIGKILL every process below this one and reap them; returns how many there were."""
+    import signal
+    killed: set[int] = set()
+    for _ in range(100):  # a fork bomb could keep refilling the tree for a moment
+        alive = [pid for pid in descendants() if not is_zombie(pid)]
+        if not alive:
+            break
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            killed.add(pid)
+        reap_orphans()
+    reap_orphans()
+    return len(killed)
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
+
+
+def reap_orphans() -> None:
+    """Collect the exit status of orphans reparented to this process (see become_subreaper)."""
+    import time
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if not any(is_zombie(p) for p in descendants()):
+                return
+            time.sleep(0.01)
+
+
+def run_line(line: str, cwd: Path, env: dict, timeout: float) -> tuple[bytes, int | None]:
+    """Run one command line; returns its output and exit status (None if it hung).
+
+    The line has `timeout` seconds, counted until its shell has exited AND every process holding
+    its output has closed it. Then every process it started, however detached, is killed: nothing
+    a line starts outlives it, and a hang can never stall the build."""
+    import select
+    import subprocess
+    import time
+    proc = subprocess.Popen(["bash", "-c", line], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    chunks, hung = [], False
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            hung = True
+            break
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            data = os.read(fd, 1 << 16)
+            if not data:
+                break
+            chunks.append(data)
+    if not hung:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            hung = True
+    kill_descendants()
+    proc.wait()
+    proc.stdout.close()
+    return b"".join(chunks), None if hung else proc.returncode
+
+
 def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     """Run one command definition in a fresh copy of the step's staged files.
 
     Returns the normalised transcript (`$ line` then its output, for each line) and the problems
-    found (a line exiting with the wrong status, a timeout)."""
+    found (a line exiting with the wrong status, a hang, an output of the wrong shape)."""
     import shutil
-    import signal
-    import subprocess
     cmd = step.command(cid)
     workdir = RUNS / step.nn / cid
     shutil.rmtree(workdir, ignore_errors=True)
     shutil.copytree(STAGE / step.nn, workdir, ignore=shutil.ignore_patterns(".manifest.json"))
-    env = python_env()
-    env.update({"LC_ALL": "C.UTF-8", "TERM": "dumb", "NO_COLOR": "1", "RUST_BACKTRACE": "0"})
-    env.pop("PYTHONPATH", None)
-    env.update({k: str(v) for k, v in cmd.get("env", {}).items()})
+    env = command_env(cmd)
+    become_subreaper()
     transcript, problems = [], []
     for line in lines_of(cmd):
         timeout = line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
         want = line.get("status", 0)
-        proc = subprocess.Popen(["bash", "-c", line["run"]], cwd=workdir / cmd.get("cwd", "."), env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            raw, _ = proc.communicate(timeout=timeout)
-            status = proc.returncode
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raw, _ = proc.communicate()
-            status = None
-            problems.append(f"`{line['run']}` ran past its timeout of {timeout} s and was killed")
+        raw, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env, timeout)
+        if status is None:
+            problems.append(HUNG + f"`{line['run']}` was still running after its timeout of "
+                            f"{timeout} s, so it and every process it started were killed. "
+                            "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
+                            "if it is only slow, raise its `timeout` in commands.toml")
         output = normalise(raw.decode("utf-8", "replace"), workdir, cmd)
         if output and not output.endswith("\n"):
             output += "\n"
@@ -290,7 +508,28 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
                             + (f"; its output:\n{output}" if line.get("hidden") else ""))
         if status is not None and want == "nonzero" and status == 0:
             problems.append(f"`{line['run']}` exited with status 0, expected a failure")
-    return "".join(transcript), problems
+    text = "".join(transcript)
+    if not compared(cmd):
+        problems += shape_problems(cmd, text)
+    return text, problems
+
+
+HUNG = "HUNG: "
+
+
+def shape_problems(cmd: dict, text: str) -> list[str]:
+    """A command whose output is shown but not compared (timings) must still have the shape the
+    page describes: not empty, and every regex of its `shape` found in it."""
+    import re
+    body = text if cmd.get("html") else "".join(
+        l for l in text.splitlines(keepends=True) if not l.startswith("$ "))
+    if not body.strip():
+        return ["its output is empty; the page describes what it shows"]
+    if not cmd.get("shape"):
+        return ["it is not compared (`compare = false`) and has no `shape` to check its output "
+                "against: add one to commands.toml"]
+    return [f"its output lacks what the page describes: no match for the `shape` regex {rx!r}"
+            for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
 
 
 def compared(cmd: dict) -> bool:
@@ -319,11 +558,25 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
         diff = ""
     if not problems:
         return None
-    lines = [f"FAILED: {step.label}, command `{cid}`"]
-    lines += [f"  - {p}" for p in problems]
+    hung = any(p.startswith(HUNG) for p in problems)
+    lines = [f"FAILED: {step.label}, command `{cid}` (python3 is CPython {PYVER})"]
+    lines += [f"  - {p.removeprefix(HUNG)}" for p in problems]
     if diff:
         lines += ["", diff.rstrip("\n")]
-    lines += ["", f"If the change is intended, update the expectation with `just bless {step.nn}`."]
+    if hung:
+        lines += ["", "A hang is not a changed output: do not bless it; what it printed before it "
+                  "was killed is above."]
+    elif compared(cmd) and (diff or not expected_file.exists()):
+        lines += [""]
+        if PYVER not in VERIFIED and compared(cmd):
+            lines += [f"The book's expectations were verified under CPython {', '.join(VERIFIED)}; "
+                      f"this is {PYVER}, compared with {expected_file.name}. If this output is "
+                      f"right for {PYVER}, `just bless {step.nn}` records it as "
+                      f"expected/{cid}@{PYVER}.txt."]
+        else:
+            lines += [f"If the change is intended, update the expectation with "
+                      f"`just bless {step.nn}` (under CPython {PYVER}, it writes "
+                      f"{step.bless_path(cid).name} where this version's output differs)."]
     return "\n".join(lines) + "\n"
 
 
@@ -354,8 +607,10 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
     h.update(native_tool_versions().encode())
     h.update(json.dumps(step.command(cid), sort_keys=True).encode())
+    h.update(json.dumps(command_env(step.command(cid)), sort_keys=True).encode())
     h.update(json.dumps(manifest, sort_keys=True).encode())
     expected_file = step.expected_path(cid)
+    h.update(expected_file.name.encode())
     h.update(expected_file.read_bytes() if expected_file.exists() else b"<none>")
     return h.hexdigest()[:32]
 
@@ -396,13 +651,15 @@ def cmd_show(nn: str, cid: str) -> int:
 
 
 def write_ready(step: Step, cid: str, transcript: str) -> str:
-    """Writes (and returns) the page output of a command whose cached result is valid now.
+    """Writes (and returns) the page output of a command whose result is checked and valid now.
 
-    The shell wrapper prints it without starting Python as long as no file under steps/ and not
-    this script is newer than it: any edit there sends the page back through cmd_show, which
-    rebuilds, reruns and rechecks as needed. `prepare` rewrites these files after every build,
-    for exactly the commands whose cache entry matches the freshly staged artifacts."""
-    text = markdown(transcript, step.command(cid))
+    `prepare` writes these for every command whose cached result matches the freshly built and
+    staged sources, and hands `just build` a token (READY_TOKEN) with which the shell wrapper
+    prints them without starting Python, during the mdbook run that follows. Without the token
+    (under `mdbook serve`, after an edit), every page output goes through cmd_show, which checks
+    the sources' contents, rebuilds, reruns and rechecks as needed."""
+    cmd = step.command(cid)
+    text = markdown(transcript, cmd) + ("" if cmd.get("html") else step.version_note(cid))
     READY.mkdir(parents=True, exist_ok=True)
     (READY / f"{step.nn}-{cid}.md").write_text(text)
     return text
@@ -412,7 +669,7 @@ def cmd_step(nn: str) -> int:
     step = find_step(nn)
     stage([step])
     reports = []
-    print(f"# {step.label}\n")
+    print(f"# {step.label}, with python3 = CPython {PYVER}\n")
     for cid, cmd in step.commands.items():
         transcript, problems = run_command(step, cid)
         note = "" if compared(cmd) else "   (shown, not compared: machine-dependent)"
@@ -439,9 +696,7 @@ def cmd_bless(nns: list[str]) -> int:
             if problems:
                 failed.append(f"{step.label}, `{cid}`: " + "; ".join(problems))
             if compared(cmd):
-                path = step.expected_path(cid)
-                path.parent.mkdir(exist_ok=True)
-                path.write_text(transcript)
+                bless_one(step, cid, transcript)
     # New expectation files show up in the diff only once git knows of them (as intent to add).
     expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
     subprocess.run(["git", "add", "--intent-to-add", "--", *expected], cwd=ROOT, check=False)
@@ -454,10 +709,29 @@ def cmd_bless(nns: list[str]) -> int:
     return 0
 
 
+def bless_one(step: Step, cid: str, transcript: str) -> None:
+    """Record `transcript` as what this interpreter prints. Under CPython 3.11 that is ID.txt.
+    Under 3.N it is ID@3.N.txt, written only where 3.N's output differs from what the versions
+    before it print (and removed where it no longer does), so each variant is a real difference."""
+    path = step.bless_path(cid)
+    path.parent.mkdir(exist_ok=True)
+    if PYVER != BASE_VERSION:
+        below = step.expected_path(cid, below=True)
+        if below.exists() and below.read_text() == transcript:
+            path.unlink(missing_ok=True)
+            return
+    path.write_text(transcript)
+
+
 def cmd_prepare() -> int:
+    """Build and stage every step, write the page outputs whose checked result is cached, and
+    print the token that lets the shell wrapper use them during the mdbook run that follows."""
+    import secrets
     import shutil
     shutil.rmtree(FAILURES, ignore_errors=True)
     shutil.rmtree(READY, ignore_errors=True)
+    CHECKED.unlink(missing_ok=True)
+    MDBOOK_LOG.unlink(missing_ok=True)
     steps = all_steps()
     stage(steps)
     for step in steps:
@@ -466,24 +740,33 @@ def cmd_prepare() -> int:
             cached = CACHE / f"{step.nn}-{cid}-{cache_key(step, cid, manifest)}.txt"
             if cached.exists():
                 write_ready(step, cid, cached.read_text())
+    token = secrets.token_hex(16)
+    READY.mkdir(parents=True, exist_ok=True)
+    READY_TOKEN.write_text(token)
+    print(token)
     return 0
 
 
 def cmd_check() -> int:
     """After `mdbook build`. mdbook-cmdrun never fails a build: a failing command only leaves
-    `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker. Catch both,
-    print the runner's reports, and check that pages and definitions agree."""
+    `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker; mdbook itself
+    only logs a broken include. Catch all of these, print the runner's reports, check that pages
+    and definitions agree, then check the rendered pages as a browser gets them."""
     import re
     problems: list[str] = []
     reports = sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
     for r in reports:
         problems.append(r.read_text())
+    if MDBOOK_LOG.exists():
+        for line in MDBOOK_LOG.read_text(errors="replace").splitlines():
+            if re.search(r"\[(ERROR|WARN)\]", line):
+                problems.append(f"mdbook reported: {line.strip()}")
     pages = sorted(HTML.rglob("*.html")) if HTML.exists() else []
     if not pages:
-        problems.append(f"no HTML under {HTML.relative_to(ROOT)}: did `mdbook build` run?")
+        problems.append(f"no HTML under {HTML}: did `mdbook build` run?")
     for page in pages:
         text = page.read_text(errors="replace")
-        rel = page.relative_to(ROOT)
+        rel = page.relative_to(HTML)
         if "cmdrun error" in text and not reports:
             problems.append(f"{rel}: mdbook-cmdrun reported an error that left no report: "
                             "run the page's commands with `just step NN` to see it")
@@ -491,48 +774,232 @@ def cmd_check() -> int:
             problems.append(f"{rel}: a cmdrun marker was left unexpanded: is mdbook-cmdrun installed "
                             "and enabled in book.toml? (run scripts/setup.sh)")
     problems += check_sources()
+    if pages and not reports:
+        problems += check_pages()
     if problems:
         sys.stderr.write("\n".join(p.rstrip("\n") for p in problems) + "\n\n")
-        sys.stderr.write(f"book check FAILED: {len(problems)} problem(s)\n")
+        sys.stderr.write(f"book check FAILED: {len(problems)} problem(s) (python3 is CPython {PYVER})\n")
         return 1
     n = sum(len(s.commands) for s in all_steps())
-    print(f"book check: {len(pages)} pages, {n} commands, every output matches its expectation")
+    CHECKED.write_text(json.dumps({"python": PYVER, "version": sys.version.split()[0],
+                                   "sources": sources_digest()}))
+    print(f"book check: {len(pages)} pages, {n} commands, every output matches its expectation "
+          f"under CPython {PYVER}, and every page renders its listings and outputs intact")
     return 0
 
 
+def summary_pages() -> list[Path]:
+    """The pages mdbook renders: those SUMMARY.md links to, in order."""
+    import re
+    text = (BOOK_SRC / "SUMMARY.md").read_text()
+    return [BOOK_SRC / m for m in re.findall(r"\]\(([^)\s]+\.md)\)", text)]
+
+
+# mdbook 0.4's own syntax for {{#include}} (src/preprocess/links.rs): optional whitespace after the
+# braces, a link type, whitespace, then the target up to the closing braces. `\{{#...}}` is escaped.
+LINK = r"(?x) \\\{\{\#.*?\}\} | \{\{\s*\#([a-zA-Z0-9_]+)\s+([^}]+)\}\}"
+ANCHOR_START = r"ANCHOR:\s*([\w_-]+)"
+ANCHOR_END = r"ANCHOR_END:\s*([\w_-]+)"
+
+
+def includes(md: Path) -> list[tuple[str, Path, str, str | None]]:
+    """The page's includes as (directive, file, what, error): `what` is the text mdbook pastes,
+    computed as mdbook does; `error` says why mdbook could not include it, if it cannot."""
+    import re
+    found = []
+    for m in re.finditer(LINK, md.read_text()):
+        kind, target = m.group(1), m.group(2)
+        if kind not in ("include", "rustdoc_include"):
+            continue
+        spec = target.split()[0]
+        path, _, sel = spec.partition(":")
+        src = (md.parent / path).resolve()
+        if not src.is_file():
+            found.append((m.group(0), src, "", f"{path} does not exist"))
+            continue
+        text = src.read_text()
+        what, error = select_lines(text, sel)
+        found.append((m.group(0), src, what, error and f"{spec}: {error}"))
+    return found
+
+
+def select_lines(text: str, sel: str) -> tuple[str, str | None]:
+    """mdbook's selection: a whole file, `N` (one line), `N:M`, `N:`, `:M` (1-based, inclusive),
+    or an anchor name. Lines that mark anchors are left out, as mdbook does."""
+    import re
+    lines = text.splitlines()
+
+    def strip(ls: list[str]) -> str:
+        return "\n".join(l for l in ls if not re.search(ANCHOR_START, l)
+                         and not re.search(ANCHOR_END, l))
+
+    if not sel:
+        return strip(lines), None
+    first, _, rest = sel.partition(":")
+    if first.isdigit() or (first == "" and (rest == "" or rest.isdigit())):
+        start = max(int(first) - 1, 0) if first else 0
+        if ":" not in sel:
+            end = start + 1
+        else:
+            end = int(rest) if rest else len(lines)
+        if start >= len(lines) or end > len(lines) or end <= start:
+            return "", f"lines {sel} are not within the file's {len(lines)} lines"
+        return strip(lines[start:end]), None
+    anchor = first
+    inside, kept = False, []
+    for l in lines:
+        if inside:
+            end_m = re.search(ANCHOR_END, l)
+            if end_m and end_m.group(1) == anchor:
+                return "\n".join(kept), None
+            if not end_m and not re.search(ANCHOR_START, l):
+                kept.append(l)
+        else:
+            start_m = re.search(ANCHOR_START, l)
+            if start_m and start_m.group(1) == anchor:
+                inside = True
+    if inside:
+        return "", f"anchor `{anchor}` is never closed"
+    return "", f"the file has no anchor named exactly `{anchor}`"
+
+
 def check_sources() -> list[str]:
-    """Pages and step definitions agree; every included anchor exists and every anchor is closed."""
+    """Pages and step definitions agree; every include can be made; every anchor is closed.
+    A command counts as shown only from a page that mdbook renders (one SUMMARY.md lists)."""
     import re
     problems = []
     shown = set()
-    include = re.compile(r"\{\{#(?:include|rustdoc_include)\s+([^}:\s]+)(?::([A-Za-z_][\w-]*))?\s*\}\}")
+    rendered = {p.resolve() for p in summary_pages()}
     for md in sorted(BOOK_SRC.rglob("*.md")):
+        rel = md.relative_to(ROOT)
         text = md.read_text()
-        for nn, cid in re.findall(MARKER, text):
-            shown.add((nn, cid))
+        markers = re.findall(MARKER, text)
+        if markers and md.resolve() not in rendered and md.name != "SUMMARY.md":
+            problems.append(f"{rel} runs commands but is not in book/SUMMARY.md, so mdbook never "
+                            "renders it: add it there, or move its commands to a rendered page")
+        for nn, cid in markers:
+            if md.resolve() in rendered:
+                shown.add((nn, cid))
             try:
                 find_step(nn).command(cid)
             except Fail as e:
-                problems.append(f"{md.relative_to(ROOT)}: {e}")
-        for path, anchor in include.findall(text):
-            src = (md.parent / path).resolve()
-            if not src.exists():
-                problems.append(f"{md.relative_to(ROOT)}: includes {path}, which does not exist")
-            elif anchor and f"ANCHOR: {anchor}" not in src.read_text():
-                problems.append(f"{md.relative_to(ROOT)}: includes {path}:{anchor}, but that "
-                                f"file has no `ANCHOR: {anchor}`")
+                problems.append(f"{rel}: {e}")
+        for directive, _src, _what, error in includes(md):
+            if error:
+                problems.append(f"{rel}: `{directive}` cannot be included: {error}")
     for step in all_steps():
         for cid in step.commands:
             if (step.nn, cid) not in shown:
-                problems.append(f"{step.label}: command `{cid}` is defined but no page shows it")
+                problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
+                                "shows it")
         for f in step.folder.rglob("*"):
             if f.is_file() and f.suffix in {".rs", ".c", ".h", ".py", ".toml", ".go"}:
                 text = f.read_text(errors="replace")
-                opened = re.findall(r"ANCHOR: ([\w-]+)", text)
-                closed = re.findall(r"ANCHOR_END: ([\w-]+)", text)
+                opened = re.findall(ANCHOR_START, text)
+                closed = re.findall(ANCHOR_END, text)
                 for a in sorted(set(opened) ^ set(closed)):
                     problems.append(f"{f.relative_to(ROOT)}: anchor `{a}` is not both opened and closed")
     return problems
+
+
+def check_pages() -> list[str]:
+    """The rendered HTML, as a browser gets it: one <h1> per page, every include one intact code
+    block with exactly the included lines, every shown command's output block present."""
+    import re
+    problems = []
+    for md in summary_pages():
+        html_file = HTML / md.relative_to(BOOK_SRC).with_suffix(".html")
+        rel = md.relative_to(ROOT)
+        if not html_file.exists():
+            problems.append(f"{rel}: mdbook rendered no {html_file.name}")
+            continue
+        page = parse_page(html_file.read_text())
+        if page.h1 != 1:
+            problems.append(f"{rel}: the rendered page has {page.h1} <h1> headings, not one "
+                            "(a `#` line that fell out of a code block renders as one)")
+        blocks = [b.split("\n") for b in page.blocks]
+        for directive, src, what, error in includes(md):
+            want = what.rstrip("\n").split("\n")  # a block's trailing blank lines don't render
+            if error or not what.strip():
+                continue
+            if not any(contains_run(b, want) for b in blocks):
+                near = max(blocks, key=lambda b: overlap(b, want), default=[])
+                problems.append(
+                    f"{rel}: `{directive}` is not one intact code block on the rendered page: no "
+                    f"block holds its {len(want)} lines (the closest holds "
+                    f"{overlap(near, want)} of them). An include inside a list item or a quote "
+                    "indents only its first line; keep includes at the top level.")
+        for nn, cid in re.findall(MARKER, md.read_text()):
+            ready = READY / f"{nn.zfill(2)}-{cid}.md"
+            if not ready.exists():
+                problems.append(f"{rel}: command {nn} `{cid}` left no checked output")
+                continue
+            step = find_step(nn)
+            out = ready.read_text()
+            if step.command(cid).get("html"):
+                missing = [l for l in out.splitlines() if l.strip() and l.strip() not in page.raw]
+                if missing:
+                    problems.append(f"{rel}: the HTML output of {nn} `{cid}` is not intact on the "
+                                    f"page; missing: {missing[0].strip()[:80]!r}")
+                continue
+            body = re.match(r"(`{3,})console\n(.*)\1\n", out, flags=re.DOTALL)
+            want = body.group(2).rstrip("\n").split("\n") if body else []
+            if not any(b == want for b in blocks):
+                problems.append(f"{rel}: the output block of {nn} `{cid}` is not on the rendered "
+                                "page as one code block (is its marker inside a list or a fence?)")
+    return problems
+
+
+def contains_run(block: list[str], want: list[str]) -> bool:
+    n = len(want)
+    return any(block[i:i + n] == want for i in range(len(block) - n + 1))
+
+
+def overlap(block: list[str], want: list[str]) -> int:
+    return len(set(block) & set(want))
+
+
+class Page:
+    def __init__(self) -> None:
+        self.h1 = 0
+        self.blocks: list[str] = []
+        self.raw = ""
+
+
+def parse_page(html: str) -> Page:
+    """The <h1> count and the text of every <pre> block in the page's <main>."""
+    from html.parser import HTMLParser
+
+    page = Page()
+    page.raw = html
+
+    class Parser(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.in_main = 0
+            self.pre: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "main":
+                self.in_main += 1
+            elif tag == "h1" and self.in_main:
+                page.h1 += 1
+            elif tag == "pre" and self.in_main:
+                self.pre = []
+
+        def handle_endtag(self, tag):
+            if tag == "main":
+                self.in_main -= 1
+            elif tag == "pre" and self.pre is not None:
+                page.blocks.append("".join(self.pre).rstrip("\n"))
+                self.pre = None
+
+        def handle_data(self, data):
+            if self.pre is not None:
+                self.pre.append(data)
+
+    Parser().feed(html)
+    return page
 
 
 def cmd_list() -> int:

@@ -59,16 +59,18 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
 done
 
 # The virtual environment is made from the real interpreter, so .venv/bin/python starts without
-# going through a version-manager shim (pyenv's costs about 80 ms per start).
-if [ ! -x .venv/bin/python ]; then
+# going through a version-manager shim (pyenv's costs about 80 ms per start). BOOK_VENV puts it
+# elsewhere: the test of the version matrix makes one per CPython version under target/matrix/.
+venv="${BOOK_VENV:-.venv}"
+if [ ! -x "$venv/bin/python" ]; then
     real=$(python3 -c 'import sys; print(sys.executable)')
-    say "creating .venv from $real"
-    "$real" -m venv .venv
+    say "creating $venv from $real"
+    "$real" -m venv "$venv"
 fi
-stamp=.venv/requirements.installed
+stamp="$venv/requirements.installed"
 if ! cmp -s scripts/requirements.txt "$stamp"; then
-    say "installing Python packages from scripts/requirements.txt into .venv"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
+    say "installing Python packages from scripts/requirements.txt into $venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
     cp scripts/requirements.txt "$stamp"
 fi
-say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $(.venv/bin/python --version)"
+say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version)"

@@ -10,7 +10,14 @@ set -e
 # Gather what this chapter's commands need in a folder of their own, and work there.
 mkdir -p target/run/01 && cd target/run/01
 cp ../../debug/libsum.so ../../debug/libsum.a .
-# The build script wrote sum.h into its OUT_DIR: target/debug/build/<package>-<hash>/out.
-cp ../../debug/build/step01-shared-library-*/out/sum.h .
+# The build script wrote sum.h into its OUT_DIR, target/debug/build/<package>-<hash>/out. There
+# can be several such folders (cargo check and clippy make their own): ask cargo which is the
+# build's. It names each build script's OUT_DIR in its JSON messages.
+out=$(cd ../../../steps && cargo build --quiet --message-format=json | python3 -c '
+import json, sys
+for message in map(json.loads, sys.stdin):
+    if message["reason"] == "build-script-executed" and "#step01-" in message["package_id"]:
+        print(message["out_dir"])')
+cp "$out/sum.h" .
 cp ../../../steps/01-shared-library/c/main.c ../../../steps/01-shared-library/c/dot.c .
 # ANCHOR_END: all

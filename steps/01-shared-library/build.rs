@@ -1,6 +1,6 @@
+// ANCHOR: all
 // Writes the C header for our exported functions to $OUT_DIR/sum.h, the way cgo writes one for
 // `//export` functions. cbindgen reads src/lib.rs; the settings are in cbindgen.toml.
-// ANCHOR: all
 use std::{env, path::PathBuf};
 
 fn main() {

@@ -1,3 +1,4 @@
+// ANCHOR: all
 // Shared by this chapter's crate and its stages (their Cargo.toml say `build = "../../build.rs"`):
 // compiles the crate's foo.c into a static archive that cargo links into the Rust cdylib.
 
@@ -13,3 +14,4 @@ fn main() {
         .compile("foo"); // writes libfoo.a and tells cargo to link it
 }
 // ANCHOR_END: compile
+// ANCHOR_END: all

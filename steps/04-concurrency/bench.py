@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 MODULE = Path(__file__).resolve().parents[2] / "target" / "book-work" / "stage" / "04" / "foo.abi3.so"
+# ANCHOR: rounds
 N = 100_000  # primes below N: a few milliseconds of Rust work per call
 CALLS = 150  # per thread and round: about a second, so thread start-up noise washes out
-ROUNDS = 5
+ROUNDS = 5  # the figure printed is the median of the rounds
+# ANCHOR_END: rounds
 
 
 def load(path):

@@ -1,3 +1,4 @@
+// ANCHOR: crate
 //! Chapter 1: a Rust library that C can call.
 //!
 //! `cargo build` turns this crate into `libsum.so` (a shared library) and `libsum.a` (a static
@@ -50,6 +51,7 @@ pub unsafe extern "C" fn FreeString(s: *mut c_char) {
     }
 }
 // ANCHOR_END: strings
+// ANCHOR_END: crate
 
 #[cfg(test)]
 mod tests {

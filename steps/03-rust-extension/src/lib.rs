@@ -1,3 +1,4 @@
+// ANCHOR: uses
 //! Chapter 3: a Python module whose `sum` is written in Rust, on raw pyo3-ffi. The method table and
 //! the module definition stay in C (foo.c); `PyInit_foo` is exported from Rust.
 
@@ -7,6 +8,7 @@ use std::ptr;
 use pyo3_ffi::{
     PyArg_ParseTuple, PyErr_SetString, PyExc_OverflowError, PyLong_FromLongLong, PyObject,
 };
+// ANCHOR_END: uses
 
 // ANCHOR: init
 unsafe extern "C" {

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The two ways a thread holds the GIL: giving it away and taking it back (`without_gil`), or
 //! taking it fresh on a thread that Python knows nothing about (`Gil::ensure`).
 
@@ -63,3 +64,4 @@ pub fn in_main_interpreter() -> bool {
     // SAFETY: called with the GIL held, so there is a current interpreter; the main one has ID 0.
     unsafe { PyInterpreterState_GetID(PyInterpreterState_Get()) == 0 }
 }
+// ANCHOR_END: all

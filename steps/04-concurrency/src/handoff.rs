@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! `gil()`: give the GIL away, let another thread make the result while it holds the GIL, take
 //! the GIL back and return the result.
 
@@ -77,3 +78,4 @@ impl Handback {
     }
 }
 // ANCHOR_END: gil
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Chapter 4: the module `foo`, whose functions start threads, give the GIL away and take it back.
 //!
 //! Everything is Rust on raw pyo3-ffi: the functions, the method table, the module definition and
@@ -163,3 +164,4 @@ pub unsafe extern "C" fn PyInit_foo() -> *mut PyObject {
     })
 }
 // ANCHOR_END: module
+// ANCHOR_END: all

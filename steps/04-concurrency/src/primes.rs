@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! CPU-bound work, in two versions: one holds the GIL, the other releases it. And a sleep that
 //! releases it while blocking.
 
@@ -93,3 +94,4 @@ pub unsafe extern "C" fn sleep(_module: *mut PyObject, args: *mut PyObject) -> *
     })
 }
 // ANCHOR_END: sleep
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Threads that outlive the call (`tick`, `every`), waiting for them (`join`, `stop`), and what
 //! foo does about them when the interpreter exits.
 
@@ -354,3 +355,4 @@ unsafe extern "C" fn at_exit(_self: *mut PyObject, _no_args: *mut PyObject) -> *
     })
 }
 // ANCHOR_END: at-exit
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: uses
 //! Chapter 5: the module `foo` entirely in Rust, on pyo3-ffi. No C file, no build script.
 
 use std::ffi::c_longlong;
@@ -7,6 +8,7 @@ use pyo3_ffi::{
     METH_VARARGS, PyArg_ParseTuple, PyErr_SetString, PyExc_OverflowError, PyLong_FromLongLong,
     PyMethodDef, PyMethodDefPointer, PyModule_Create, PyModuleDef, PyModuleDef_HEAD_INIT, PyObject,
 };
+// ANCHOR_END: uses
 
 // ANCHOR: sum
 /// `foo.sum`: the same function as chapter 3's, now private to Rust. Nothing else needs its name:

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The boundary between CPython and Rust: no panic may cross it.
 //!
 //! Every function that CPython calls runs its body inside [`guard`], which catches a panic and
@@ -90,3 +91,4 @@ fn panic_exception() -> *mut PyObject {
     }
 }
 // ANCHOR_END: panic-exception
+// ANCHOR_END: all

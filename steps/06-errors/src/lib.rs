@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Chapter 6: the module `errors`, whose functions fail the way Python's own functions do.
 //!
 //! Built the chapter-5 way, all in Rust on raw pyo3-ffi: a method table, a module definition and
@@ -377,3 +378,4 @@ pub unsafe extern "C" fn PyInit_errors() -> *mut PyObject {
     })
 }
 // ANCHOR_END: module
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The book's rule for references, written as a type: a reference we own is an `Owned`.
 
 use std::mem::ManuallyDrop;
@@ -50,3 +51,4 @@ impl Drop for Owned {
     }
 }
 // ANCHOR_END: owned
+// ANCHOR_END: all

@@ -1,8 +1,10 @@
+// ANCHOR: uses
 //! Helpers for the build scripts of the book's steps (they list this crate under
 //! `[build-dependencies]`). Build scripts run on the build machine, so these may panic: a panic
 //! here fails the build with its message, which is what a build script should do.
 
 use std::{env, path::Path, process::Command};
+// ANCHOR_END: uses
 
 // ANCHOR: include-dir
 /// The folder holding Python.h, asked of the interpreter that will import the module

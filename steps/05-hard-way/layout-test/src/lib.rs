@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The hand-written C API declarations of `no-ffi` must lay out memory exactly as pyo3-ffi's do
 //! (which PyO3 checks against CPython's headers). This crate compiles `no-ffi/src/ffi.rs` on its
 //! own (it only declares, so nothing here needs libpython to link) and compares the two.
@@ -57,3 +58,4 @@ mod tests {
         assert_eq!(ours::PyModuleDef_HEAD_INIT.ob_base.ob_refcnt, 1);
     }
 }
+// ANCHOR_END: all

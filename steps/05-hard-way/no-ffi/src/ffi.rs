@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The part of CPython's stable ABI (as of 3.10) that a module with one function needs, declared by
 //! hand from the definitions in CPython's headers. layout-test checks it against pyo3-ffi.
 #![allow(
@@ -75,3 +76,4 @@ unsafe extern "C" {
     pub static mut PyExc_OverflowError: *mut PyObject;
 }
 // ANCHOR_END: functions
+// ANCHOR_END: all

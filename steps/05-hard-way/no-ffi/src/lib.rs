@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Chapter 5, the harder way: the module `foo` in Rust with no pyo3-ffi. src/ffi.rs declares the
 //! structs and functions of the C API that this file uses.
 
@@ -64,3 +65,4 @@ pub extern "C" fn PyInit_foo() -> *mut PyObject {
     unsafe { PyModule_Create2(&raw mut MODULE, PYTHON_ABI_VERSION) }
 }
 // ANCHOR_END: tables
+// ANCHOR_END: all

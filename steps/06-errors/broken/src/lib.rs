@@ -1,13 +1,15 @@
+// ANCHOR: all
 //! Chapter 6's demonstration module `broken`: each function has a bug, on purpose.
 //!
 //! Never use this module for anything but the chapter's demonstrations: `add` aborts the
-//! process, `text_length` leaks, `first` frees objects that are still in use. The project's
+//! process, `text_length` leaks, `first` frees objects that are still in use, and the
+//! `forget_error` and `stray_error` functions break the NULL/exception protocol. The project's
 //! reliability suite excludes it by name (see tests/ch06_registry.py).
 
 #[path = "../../src/boundary.rs"]
 mod boundary;
 
-use std::ffi::c_longlong;
+use std::ffi::{c_int, c_longlong};
 use std::ptr;
 
 use pyo3_ffi::*;
@@ -74,7 +76,67 @@ unsafe extern "C" fn first(_module: *mut PyObject, arg: *mut PyObject) -> *mut P
 }
 // ANCHOR_END: first
 
-static mut METHODS: [PyMethodDef; 5] = [
+// ANCHOR: protocol
+/// The body of `forget_error`: None, or, when `fail` is true, NULL without an exception.
+unsafe fn forget_error_body(fail: c_int) -> *mut PyObject {
+    if fail != 0 {
+        return ptr::null_mut(); // BUG: NULL, but no exception is set
+    }
+    // SAFETY: the GIL is held; the result is a new reference to None.
+    unsafe { Py_NewRef(Py_None()) }
+}
+
+/// The body of `stray_error`: None, but when `fail` is true it sets an exception first.
+unsafe fn stray_error_body(fail: c_int) -> *mut PyObject {
+    if fail != 0 {
+        // SAFETY: the GIL is held.
+        unsafe { PyErr_SetString(PyExc_ValueError, c"stray_error failed".as_ptr()) };
+        // BUG: and then returns a result all the same
+    }
+    // SAFETY: as above.
+    unsafe { Py_NewRef(Py_None()) }
+}
+
+/// `forget_error(fail)` and `stray_error(fail)`, METH_O: CPython passes the argument itself.
+unsafe extern "C" fn forget_error(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    // SAFETY: CPython calls us with the GIL held and a live argument.
+    match unsafe { PyObject_IsTrue(arg) } {
+        -1 => ptr::null_mut(), // bool(arg) raised
+        fail => unsafe { forget_error_body(fail) },
+    }
+}
+
+unsafe extern "C" fn stray_error(_module: *mut PyObject, arg: *mut PyObject) -> *mut PyObject {
+    // SAFETY: as above.
+    match unsafe { PyObject_IsTrue(arg) } {
+        -1 => ptr::null_mut(),
+        fail => unsafe { stray_error_body(fail) },
+    }
+}
+
+/// `forget_error_varargs(fail)` and `stray_error_varargs(fail)`: the same bugs, METH_VARARGS.
+unsafe extern "C" fn forget_error_varargs(_m: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
+    let mut fail: c_int = 0;
+    // SAFETY: CPython calls us with the GIL held; "p" writes one int, the argument's truth.
+    if unsafe { PyArg_ParseTuple(args, c"p:forget_error_varargs".as_ptr(), &mut fail) } == 0 {
+        return ptr::null_mut();
+    }
+    // SAFETY: the GIL is held.
+    unsafe { forget_error_body(fail) }
+}
+
+unsafe extern "C" fn stray_error_varargs(_m: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
+    let mut fail: c_int = 0;
+    // SAFETY: as above.
+    if unsafe { PyArg_ParseTuple(args, c"p:stray_error_varargs".as_ptr(), &mut fail) } == 0 {
+        return ptr::null_mut();
+    }
+    // SAFETY: the GIL is held.
+    unsafe { stray_error_body(fail) }
+}
+// ANCHOR_END: protocol
+
+static mut METHODS: [PyMethodDef; 9] = [
     PyMethodDef {
         ml_name: c"add".as_ptr(),
         ml_meth: PyMethodDefPointer { PyCFunction: add },
@@ -98,6 +160,30 @@ static mut METHODS: [PyMethodDef; 5] = [
         ml_meth: PyMethodDefPointer { PyCFunction: first },
         ml_flags: METH_O,
         ml_doc: c"items[0], released once too often.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"forget_error".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: forget_error },
+        ml_flags: METH_O,
+        ml_doc: c"NULL without an exception when fail is true.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"forget_error_varargs".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: forget_error_varargs },
+        ml_flags: METH_VARARGS,
+        ml_doc: c"forget_error, called with an argument tuple.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"stray_error".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: stray_error },
+        ml_flags: METH_O,
+        ml_doc: c"None, with an exception set when fail is true.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"stray_error_varargs".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: stray_error_varargs },
+        ml_flags: METH_VARARGS,
+        ml_doc: c"stray_error, called with an argument tuple.".as_ptr(),
     },
     PyMethodDef::zeroed(),
 ];
@@ -134,3 +220,4 @@ pub unsafe extern "C" fn PyInit_broken() -> *mut PyObject {
         module
     })
 }
+// ANCHOR_END: all

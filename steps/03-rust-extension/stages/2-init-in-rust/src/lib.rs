@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Stage 2: the module is still all C, but `PyInit_foo` is a Rust function, so the cdylib exports it.
 
 use pyo3_ffi::PyObject;
@@ -17,3 +18,4 @@ pub extern "C" fn PyInit_foo() -> *mut PyObject {
     unsafe { foo_module_create() }
 }
 // ANCHOR_END: init
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Stage 3: `sum` moves into Rust. foo.c (a link to the chapter's final foo.c) keeps only the method
 //! table and the module definition. This first `sum` ignores its arguments and returns 0.
 
@@ -23,3 +24,4 @@ pub extern "C" fn foo_sum(_module: *mut PyObject, _args: *mut PyObject) -> *mut 
     unsafe { PyLong_FromLongLong(0) }
 }
 // ANCHOR_END: sum
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Stage 4: the real sum, calling the variadic PyArg_ParseTuple straight from Rust. It adds with
 //! `a + b`, which is the trap this stage demonstrates: on overflow it panics, and the panic
 //! cannot unwind out of an `extern "C"` function, so the process aborts.
@@ -36,3 +37,4 @@ pub unsafe extern "C" fn foo_sum(_module: *mut PyObject, args: *mut PyObject) ->
     unsafe { PyLong_FromLongLong(a + b) } // panics on overflow in a debug build
 }
 // ANCHOR_END: sum
+// ANCHOR_END: all

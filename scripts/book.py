@@ -81,6 +81,9 @@ class Step:
         spec = tomllib.loads((folder / "commands.toml").read_text())
         self.chapter = spec.get("chapter", folder.name)
         self.stage_spec: dict[str, str] = spec.get("stage", {})
+        # The cargo profile that builds the artifacts the step stages (default: the workspace's
+        # dev build); e.g. chapter 7 measures release builds.
+        self.profile: str | None = spec.get("profile")
         self.commands: dict[str, dict] = {}
         for cmd in spec.get("command", []):
             if cmd["id"] in self.commands:
@@ -194,11 +197,14 @@ def command_env(cmd: dict) -> dict[str, str]:
     return env
 
 
-def cargo_build() -> tuple[dict, dict]:
-    """One `cargo build` of the whole workspace; returns (artifacts, out_dirs) by package name."""
+def cargo_build(profile: str | None = None, packages: list[str] | None = None) -> tuple[dict, dict]:
+    """One `cargo build` of the whole workspace (or of `packages` in `profile`); returns
+    (artifacts, out_dirs) by package name."""
     import subprocess
+    which = ["--profile", profile, *(f"--package={p}" for p in packages or [])] if profile \
+        else ["--workspace"]
     proc = subprocess.Popen(
-        ["cargo", "build", "--workspace", "--message-format=json-render-diagnostics"],
+        ["cargo", "build", *which, "--message-format=json-render-diagnostics"],
         cwd=STEPS, env=python_env(), stdout=subprocess.PIPE, text=True)
     artifacts: dict[str, dict[str, str]] = {}
     out_dirs: dict[str, str] = {}
@@ -236,6 +242,9 @@ def stage(steps: list[Step]) -> None:
     digest = sync_sources()
     artifacts, out_dirs = cargo_build()
     for step in steps:
+        built = (artifacts, out_dirs)
+        if step.profile:
+            built = cargo_build(step.profile, built_packages(step))
         dest = STAGE / step.nn
         tmp = STAGE / f"{step.nn}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -245,7 +254,7 @@ def stage(steps: list[Step]) -> None:
             # "?SOURCE": staged only if the build made it (e.g. a module that needs a toolchain
             # the machine may lack); the commands must cope with its absence.
             optional = source.startswith("?")
-            src = resolve_source(step, source.removeprefix("?"), artifacts, out_dirs, optional)
+            src = resolve_source(step, source.removeprefix("?"), *built, optional)
             if src is None:
                 continue
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
@@ -255,6 +264,16 @@ def stage(steps: list[Step]) -> None:
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
         (STAGE / f"{step.nn}.stamp").write_text(digest)
+
+
+def built_packages(step: Step) -> list[str]:
+    """The packages whose artifacts a step stages (every source but `src:`)."""
+    packages = set()
+    for source in step.stage_spec.values():
+        kind, _, _ = source.removeprefix("?").partition(":")
+        if kind != "src":
+            packages.add(kind.partition("@")[2] or step.package)
+    return sorted(packages)
 
 
 def resolve_source(step: Step, source: str, artifacts: dict, out_dirs: dict,

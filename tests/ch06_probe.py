@@ -12,7 +12,9 @@ loads one extension module by its path and does one job, then prints one line
   leak    MODULE CALLS ECALLS    call every function CALLS times with its valid arguments, and
                                  ECALLS times with each of several kinds of failing arguments,
                                  and report how much the process grew and how the arguments'
-                                 refcounts changed
+                                 refcounts changed; with --gc-runtime (a module that embeds a
+                                 garbage-collected runtime, Go's), warm up with as many calls as
+                                 are measured, so that its heap has grown to its goal first
 
 Valid arguments come from tests/ch06_registry.py; `--valid LITERAL` (a Python dict literal)
 replaces them, and `--only NAME` restricts a run to one function (the suite's own tests use both
@@ -401,10 +403,12 @@ def settler(join=None):
     return settle
 
 
-def measure(fn, args: tuple, kwargs: dict, n_calls: int, settle=lambda: None) -> dict:
-    """Calls fn(*args, **kwargs) n_calls times, after a warm-up; returns how much the process
-    grew and how the refcounts of the arguments (and of tuple items) changed. `settle` runs
-    before each reading: it waits for work that calls leave running (threads) to finish."""
+def measure(fn, args: tuple, kwargs: dict, n_calls: int, settle=lambda: None,
+            warm_up: int | None = None) -> dict:
+    """Calls fn(*args, **kwargs) n_calls times, after a warm-up (of `warm_up` calls; by default
+    up to 20 000); returns how much the process grew and how the refcounts of the arguments (and
+    of tuple items) changed. `settle` runs before each reading: it waits for work that calls leave
+    running (threads) to finish."""
     things = [t for t in watched(args + tuple(kwargs.values())) if trackable(t)]
 
     def loop(n):
@@ -414,7 +418,8 @@ def measure(fn, args: tuple, kwargs: dict, n_calls: int, settle=lambda: None) ->
             except Exception:  # noqa: BLE001, S110 - the error paths are measured too
                 pass
 
-    loop(min(n_calls, 20_000))  # warm up: caches, free lists, the allocator's arenas
+    # warm up: caches, free lists, the allocator's arenas (and a garbage collector's heap)
+    loop(min(n_calls, 20_000) if warm_up is None else warm_up)
     settle()
     gc.collect()
     before_counts = [sys.getrefcount(t) for t in things]
@@ -454,9 +459,15 @@ def error_paths(fn, valid: tuple, int_limit: int | None, limit: int = 12) -> lis
     return found[:limit]
 
 
-def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str | None) -> int:
+def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str | None,
+         gc_runtime: bool = False) -> int:
     """Valid calls n_calls times; then each kind of failing call n_error_calls times, because a
-    reference forgotten on an error path leaks just as surely as one on the main path."""
+    reference forgotten on an error path leaks just as surely as one on the main path.
+
+    With `gc_runtime`, each measurement comes after as many calls again. A garbage-collected
+    runtime (Go's) lets garbage pile up to a heap goal before it first collects, then keeps its
+    heap at about that size: its growth over the first calls is the heap settling, and a leak
+    shows as growth that goes on. Go's first goal is 4 MB, more than the limit."""
     results = {}
     for name, fn in functions(module, only).items():
         valid = lookup(module.__name__, name, valid_args)
@@ -472,12 +483,13 @@ def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str |
                                       "strings of two characters or more)"}
             continue
         settle = settler(getattr(module, SETTLE.get(module.__name__, ""), None))
-        r = measure(fn, args, {}, min(n_calls, LEAK_CALLS.get(name, n_calls)), settle)
+        n = min(n_calls, LEAK_CALLS.get(name, n_calls))
+        r = measure(fn, args, {}, n, settle, n if gc_runtime else None)
         r["error_paths"] = []
         if n_error_calls:
             for e_args, e_kwargs, exc in error_paths(fn, valid, HOSTILE_INT_LIMIT.get(name)):
-                e = measure(fn, fresh(e_args), e_kwargs,
-                            min(n_error_calls, LEAK_CALLS.get(name, n_error_calls)), settle)
+                n = min(n_error_calls, LEAK_CALLS.get(name, n_error_calls))
+                e = measure(fn, fresh(e_args), e_kwargs, n, settle, n if gc_runtime else None)
                 e.update(call=repr((name, e_args, e_kwargs))[:200], exception=exc)
                 r["error_paths"].append(e)
         results[name] = r
@@ -495,6 +507,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--valid", help="a dict literal that replaces the registry's VALID_ARGS")
     parser.add_argument("--only", help="run the job for this function only")
+    parser.add_argument("--gc-runtime", action="store_true",
+                        help="leak: the module embeds a garbage-collected runtime (see leak())")
     a = parser.parse_args(argv)
     valid_args = ast.literal_eval(a.valid) if a.valid else VALID_ARGS
     module = load(a.module)
@@ -507,7 +521,7 @@ def main(argv: list[str]) -> int:
         case "replay", [log_file]:
             return replay(module, log_file)
         case "leak", [n, n_errors]:
-            return leak(module, valid_args, int(n), int(n_errors), a.only)
+            return leak(module, valid_args, int(n), int(n_errors), a.only, a.gc_runtime)
     parser.error(f"wrong arguments for {a.job}: {a.rest}")
     return 2
 

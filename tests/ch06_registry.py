@@ -45,6 +45,8 @@ EXCLUDED_MODULES: dict[str, str] = {
                       "text_length() leaks and first() frees objects still in use, on purpose",
 }
 # ANCHOR_END: registry
+# Chapter 7's one-argument controls (c_one_arg: twice(x) = 2x, with METH_O and METH_FASTCALL).
+VALID_ARGS.update({"twice_o": (21000,), "twice_fastcall": (21000,)})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the
@@ -54,6 +56,8 @@ MODELS: dict[str, Callable] = {
     "divide": lambda a, b: _divide_toward_zero(operator.index(a), operator.index(b)),
     "swap": lambda pair: (pair[1], pair[0]),
     "encode": lambda text: str.encode(text, "utf-8"),
+    "twice_o": lambda x: 2 * operator.index(x),
+    "twice_fastcall": lambda x: 2 * operator.index(x),
 }
 
 

@@ -1,6 +1,7 @@
 """The behaviour every chapter 7 module's `sum` must have (a child process runs it, like
 foo_contract.py): `python ch07_contract.py PATH NAME accept|reject`, where the last word says
-whether the function takes keyword arguments (PyO3's does, as a Python def would)."""
+whether the function takes keyword arguments (PyO3's does, as a Python def would); or, for the
+one-argument controls, `python ch07_contract.py PATH c_one_arg twice`."""
 
 import itertools
 import sys
@@ -46,7 +47,27 @@ def check(s, keywords):
     assert s(2, 40) == 42  # the module survives all of the above and still adds
 
 
+def check_twice(t):
+    """twice(x) = 2x, for the one-argument controls (METH_O and METH_FASTCALL)."""
+    for x in [0, 1, -1, 21, 127, 128, 2**31, 2**62 - 1, -(2**62), I64_MAX // 2, I64_MIN // 2]:
+        got = t(x)
+        assert got == 2 * x and type(got) is int, f"twice({x}) returned {got!r}"
+    assert t(True) == 2 and t(Index(21)) == 42
+    for x in [2**62, -(2**62) - 1, I64_MAX, I64_MIN, I64_MAX + 1, 2**100, Index(2**64)]:
+        raises(OverflowError, t, x)
+    for args in [("1",), (1.0,), (None,), (b"1",), ([],), (), (1, 2)]:
+        raises(TypeError, t, *args)
+    raises(TypeError, t, x=1)
+    assert t.__doc__ == "Double a number.", f"docstring is {t.__doc__!r}"
+    assert t(21) == 42
+
+
 if __name__ == "__main__":
     path, name, keywords = sys.argv[1:]
-    check(load(path, name).sum, keywords)
+    module = load(path, name)
+    if keywords == "twice":
+        check_twice(module.twice_o)
+        check_twice(module.twice_fastcall)
+    else:
+        check(module.sum, keywords)
     print(f"ok: {name} under CPython {sys.version.split()[0]}")

@@ -1,9 +1,10 @@
 """The paths from Python to `sum(2, 40)` that chapter 7 measures, and the loop that calls them.
+(Two control rows call a one-argument function instead, `twice(21)`: see ARGS.)
 
 overhead.py measures with these; it also runs this file, as a small and quickly started child
 process, under valgrind and strace:
 
-    python3 calls.py callgrind DIR N1 N2 NAME[@A,B]...  loops of sum(2, 40) (or sum(A, B))
+    python3 calls.py callgrind DIR N1 N2 NAME[@A,B]...  loops of sum(2, 40) (or of sum(A, B))
     python3 calls.py loop DIR NAME N                    one path, called N times (strace)
 """
 
@@ -24,8 +25,8 @@ def py_sum(a, b):
     return a + b
 
 
-def load_module(folder, name):
-    """The `sum` of the extension module `name`, loaded from `folder/name.abi3.so`."""
+def load_module(folder, name, function="sum"):
+    """The `function` of the extension module `name`, loaded from `folder/name.abi3.so`."""
     path = os.path.join(folder, f"{name}.abi3.so")
     if not os.path.exists(path):
         raise Missing(f"{name}.abi3.so not built")
@@ -33,7 +34,7 @@ def load_module(folder, name):
     spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
-    return module.sum
+    return getattr(module, function)
 
 
 def load_ctypes(folder):
@@ -66,14 +67,10 @@ def load_helper(folder):
         raise Missing("not built yet") from None
 
 
-def load_go(folder):
-    try:
-        return load_module(folder, "go_sum")
-    except Missing:
-        toolchain = os.path.join(folder, "go-toolchain.txt")
-        if os.path.exists(toolchain) and open(toolchain).read().startswith("no Go"):
-            raise Missing("no Go toolchain") from None
-        raise
+def go_version(folder):
+    """The Go that built go_sum.abi3.so ("go1.27.3"), from `go version` at build time."""
+    with open(os.path.join(folder, "go-toolchain.txt")) as f:
+        return f.read().split()[2]
 
 
 # (name, what it is, loader, built on every machine the book builds on)
@@ -81,9 +78,11 @@ PATHS = [
     ("py-def", "a Python def", lambda d: py_sum, True),
     ("operator.add", "a C builtin doing the same job", lambda d: operator.add, True),
     ("ctypes", "chapter 1's Sum through ctypes", load_ctypes, True),
-    ("cffi", "chapter 1's Sum through cffi (ABI mode)", load_cffi, False),
+    ("cffi", "chapter 1's Sum through cffi (ABI mode)", load_cffi, True),
     ("c-varargs", "C, METH_VARARGS + PyArg_ParseTuple (chapter 2)",
      lambda d: load_module(d, "foo"), True),
+    ("c-varargs-manual", "C, METH_VARARGS, the tuple unpacked by hand",
+     lambda d: load_module(d, "c_varargs_manual"), True),
     ("c-fastcall", "C, METH_FASTCALL", lambda d: load_module(d, "c_fastcall"), True),
     ("rust-varargs", "Rust, METH_VARARGS + PyArg_ParseTuple",
      lambda d: load_module(d, "rust_varargs"), True),
@@ -91,12 +90,25 @@ PATHS = [
      lambda d: load_module(d, "rust_fastcall"), True),
     ("helper", "Rust, with the helper crate", load_helper, False),
     ("pyo3", "PyO3 #[pyfunction]", lambda d: load_module(d, "pyo3_sum"), True),
-    ("go", "Go through cgo, METH_VARARGS", load_go, False),
+    ("go", "Go through cgo, METH_VARARGS", lambda d: load_module(d, "go_sum"), True),
+    # A control pair with one argument: the same function, twice(21), under the two calling
+    # conventions that suit a single argument.
+    ("c-fastcall-1", "C, METH_FASTCALL, one argument: twice(21)",
+     lambda d: load_module(d, "c_one_arg", "twice_fastcall"), True),
+    ("c-o", "C, METH_O, one argument: twice(21)",
+     lambda d: load_module(d, "c_one_arg", "twice_o"), True),
 ]
+# The arguments each path is called with (each returns 42 for them); (2, 40) unless listed.
+ARGS = {"c-fastcall-1": (21,), "c-o": (21,)}
+
+
+def args_of(name):
+    return ARGS.get(name, (2, 40))
 
 
 def load(folder, names=None):
-    """[(name, what, sum or None, why it is missing)], each sum checked to return 42 for (2, 40)."""
+    """[(name, what, function or None, why it is missing)], each function checked to return 42
+    for its arguments (args_of)."""
     out = []
     for name, what, loader, _ in PATHS:
         if names is not None and name not in names:
@@ -106,9 +118,12 @@ def load(folder, names=None):
         except Missing as e:
             fn, missing = None, str(e)
         if fn is not None:
-            result = fn(2, 40)
+            result = fn(*args_of(name))
             if result != 42 or type(result) is not int:
-                sys.exit(f"{name}: sum(2, 40) returned {result!r}, not 42: not measuring it")
+                sys.exit(f"{name}: {call_text(fn, args_of(name))} returned {result!r}, not 42: "
+                         "not measuring it")
+            if name == "go":
+                what = f"{what} ({go_version(folder)})"
         out.append((name, what, fn, missing))
     return out
 
@@ -125,7 +140,7 @@ EMPTY = CALL.replace("f(2, 40)", "pass")  # the baseline: the loop alone
 
 
 def make_loop(source, args=(2, 40)):
-    source = source.replace("f(2, 40)", "f({}, {})".format(*args))
+    source = source.replace("f(2, 40)", f"f({', '.join(map(str, args))})")
     namespace = {"repeat": itertools.repeat}
     exec(compile(source, "<loop>", "exec"), namespace)
     return namespace["loop"]
@@ -153,16 +168,22 @@ def callgrind_child(folder, n1, n2, specs):
 
 
 def parse(spec):
-    """"NAME" calls sum(2, 40); "NAME@A,B" calls sum(A, B)."""
+    """"NAME" calls the path with its arguments (args_of: sum(2, 40) for most); "NAME@A,B" with
+    A and B."""
     name, _, args = spec.partition("@")
-    return name, tuple(int(x) for x in args.split(",")) if args else (2, 40)
+    return name, tuple(int(x) for x in args.split(",")) if args else args_of(name)
+
+
+def call_text(fn, args):
+    """How a call reads in Python: "sum(2, 40)", "twice_o(21)"."""
+    return f"{getattr(fn, '__name__', 'sum')}({', '.join(map(str, args))})"
 
 
 def loop_child(folder, name, n):
     ((_, _, fn, missing),) = load(folder, [name])
     if fn is None:
         sys.exit(f"{name}: {missing}")
-    loop = make_loop(CALL)
+    loop = make_loop(CALL, args_of(name))
     loop(100, fn)  # enough for the interpreter to specialise the call
     loop(n, fn)
 

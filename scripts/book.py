@@ -45,8 +45,6 @@ READY = WORK / "ready"
 # The token that `prepare` hands to `just build` (BOOK_READY_TOKEN) to let the shell wrapper print
 # READY files without starting Python: valid only for the mdbook run that follows that prepare.
 READY_TOKEN = READY / ".token"
-# What the sources under steps/ hashed to when cargo last saw them (see sync_sources()).
-SOURCES_RECORD = WORK / "sources.json"
 # Written by a passing `check`: which interpreter the book was checked with, and on what sources.
 CHECKED = WORK / "checked.json"
 MDBOOK_LOG = WORK / "mdbook.log"
@@ -164,7 +162,9 @@ def python_env() -> dict[str, str]:
     """The environment of the pipeline's own cargo build: the caller's, with the book's Python."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env["PYO3_PYTHON"] = str(VENV_BIN / "python")
+    # The interpreter's folder resolved: a copy of the book whose .venv links to this one's is
+    # the same configuration to pyo3's build script, which reruns whenever the text changes.
+    env["PYO3_PYTHON"] = os.path.join(os.path.realpath(VENV_BIN), "python")
     env.setdefault("CARGO_TARGET_DIR", str(TARGET))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -182,7 +182,7 @@ def command_env(cmd: dict) -> dict[str, str]:
     for tool in ("cc", "readelf", "nm", "go", "cargo"):
         found = shutil.which(tool, path=python_env()["PATH"])
         if found:
-            path.append(os.path.dirname(found))
+            path.append(os.path.realpath(os.path.dirname(found)))
     path += ["/usr/local/bin", "/usr/bin", "/bin"]
     env = {
         "PATH": os.pathsep.join(dict.fromkeys(path)),
@@ -327,13 +327,16 @@ def sync_sources() -> str:
 
     Cargo (and the `rerun-if-changed` of build scripts) rebuilds only a file newer than its last
     build, so an edit saved with an old time (`touch -d`, an archive, a copy that keeps times)
-    would leave the old build in place. Each file's hash is recorded when the pipeline hands the
-    tree to cargo; a file whose content differs from the record gets a fresh modification time
-    first, which cargo sees. With no record (a new target folder) every file gets one: there is
-    no telling what the target folder was built from."""
+    would leave the old build in place. Each file's hash is recorded, in cargo's target folder,
+    when the pipeline hands the tree to cargo; a file whose content differs from the record gets a
+    fresh modification time first, which cargo sees. With no record (a new target folder) every
+    file gets one: there is no telling what the target folder was built from."""
     import time
+    # The record belongs with cargo's target folder, not with this tree: it says what that
+    # folder's builds were made from, whichever copy of the sources made them.
+    record_file = Path(python_env()["CARGO_TARGET_DIR"]) / "book-sources.json"
     try:
-        record = json.loads(SOURCES_RECORD.read_text())
+        record = json.loads(record_file.read_text())
     except (OSError, ValueError):
         record = None
     now = time.time()
@@ -343,8 +346,8 @@ def sync_sources() -> str:
         hashes[rel] = sha256_file(f)
         if record is None or record.get(rel) != hashes[rel]:
             os.utime(f, (now, now))
-    SOURCES_RECORD.parent.mkdir(parents=True, exist_ok=True)
-    SOURCES_RECORD.write_text(json.dumps(hashes, indent=0, sort_keys=True))
+    record_file.parent.mkdir(parents=True, exist_ok=True)
+    record_file.write_text(json.dumps(hashes, indent=0, sort_keys=True))
     return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
 
 

@@ -26,10 +26,11 @@ def throwaway_copy(tmp_path: Path) -> Path:
         src = ROOT / os.fsdecode(f)
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
-            # A fresh modification time, not the original's: the copies share one cargo target
-            # folder, and cargo judges a path crate fresh when its sources are older than its last
-            # build, so an old time would let a later copy reuse an earlier copy's drifted build.
-            shutil.copy(src, copy / os.fsdecode(f))
+            # With the original's modification times: the copies share one cargo target folder,
+            # whose record of source hashes (scripts/book.py, sync_sources) makes cargo rebuild
+            # exactly the files whose content differs from its last build, whatever their times.
+            # So a copy rebuilds only what it changed, and never reuses another copy's drift.
+            shutil.copy2(src, copy / os.fsdecode(f))
     (copy / ".venv").symlink_to(ROOT / ".venv")
     return copy
 

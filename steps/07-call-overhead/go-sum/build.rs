@@ -10,8 +10,18 @@ fn main() {
     for f in ["go/go.mod", "go/sum.go", "go/module.c", "go/module.h"] {
         println!("cargo::rerun-if-changed={f}");
     }
-    // Another PATH may find another Go (or none): rerun when it changes.
-    println!("cargo::rerun-if-env-changed=PATH");
+    // Rerun when the Go that PATH finds changes (another one installed, or none), not whenever
+    // PATH's text does: each checkout of the book puts its own .venv/bin on PATH.
+    let go = env::var_os("PATH").and_then(|path| {
+        env::split_paths(&path).map(|dir| dir.join("go")).find(|go| go.is_file())
+    });
+    match &go {
+        Some(go) => {
+            let go = fs::canonicalize(go).unwrap_or_else(|_| go.clone());
+            println!("cargo::rerun-if-changed={}", go.display());
+        }
+        None => println!("cargo::rerun-if-env-changed=PATH"),
+    }
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let module = out_dir.join("go_sum.abi3.so");
 

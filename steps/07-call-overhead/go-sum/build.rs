@@ -12,9 +12,8 @@ fn main() {
     }
     // Rerun when the Go that PATH finds changes (another one installed, or none), not whenever
     // PATH's text does: each checkout of the book puts its own .venv/bin on PATH.
-    let go = env::var_os("PATH").and_then(|path| {
-        env::split_paths(&path).map(|dir| dir.join("go")).find(|go| go.is_file())
-    });
+    let go = env::var_os("PATH")
+        .and_then(|path| env::split_paths(&path).map(|dir| dir.join("go")).find(|go| go.is_file()));
     match &go {
         Some(go) => {
             let go = fs::canonicalize(go).unwrap_or_else(|_| go.clone());

@@ -211,6 +211,10 @@ def scroll_problems(report: dict) -> list[str]:
                 longest = max(len(line) for line in b["text"].split("\n"))
                 problems.append(f"{path}: listing {i + 1} ({b['lang']}, {longest} columns, "
                                 f"starting {first!r}) scrolls sideways by {b['overflow']} px")
+        for i, svg in enumerate(info["svgs"]):
+            if svg["overflow"] > 0:
+                problems.append(f"{path}: diagram {i + 1} ({svg['text'][:40]!r}) sticks out of "
+                                f"the column by {svg['overflow']} px")
     return problems
 
 
@@ -341,7 +345,10 @@ def break_copy(folder: Path) -> dict[str, str]:
     text = (folder / pages[2]).read_text()
     at = text.index('<code class="language-c"')
     at = text.index(">", at) + 1
-    (folder / pages[2]).write_text(text[:at] + "/* " + "x" * 124 + " */\n" + text[at:])
+    text = text[:at] + "/* " + "x" * 124 + " */\n" + text[at:]
+    # and a diagram wider than the column.
+    wide = '<svg width="2000" height="20"><text x="0" y="15">too wide</text></svg>'
+    (folder / pages[2]).write_text(text.replace("<main>", "<main>" + wide, 1))
     faults["scroll"] = pages[2]
     # Chapter 3: a link to a page that does not exist, and one to an anchor that does not.
     edit(pages[3], "<main>", '<main><p><a href="ch99-missing.html">gone</a> '
@@ -393,7 +400,7 @@ def test_a_wide_listing_is_seen(broken):
     report, faults = broken
     problems = scroll_problems(report)
     assert problems and all(p.startswith(faults["scroll"]) for p in problems), problems
-    assert "130 columns" in problems[0]
+    assert len(problems) == 2 and "130 columns" in problems[0] and "too wide" in problems[1]
 
 
 def test_a_search_that_finds_nothing_is_seen(broken):

@@ -74,7 +74,19 @@ async function describe(page) {
       links: [...document.querySelectorAll("a[href]")].map((a) => ({
         href: a.href, raw: a.getAttribute("href"), text: a.textContent.trim().slice(0, 60),
       })),
-      svgs: [...main.querySelectorAll("svg")].map((s) => ({ visible: visible(s), text: s.textContent })),
+      // Diagrams (and charts) must fit the column too: their right edge against main's, and, for
+      // an SVG without a viewBox (which does not scale), its own width against the width it got
+      // (mdbook-svgbob's style sets every SVG's width to 100%, which cuts off what does not fit).
+      svgs: [...main.querySelectorAll("svg")].map((s) => {
+        const box = s.getBoundingClientRect();
+        const scales = s.viewBox.baseVal && s.viewBox.baseVal.width > 0;
+        const own = scales ? 0 : s.width.baseVal.value;
+        return {
+          visible: visible(s),
+          text: s.textContent.slice(0, 60),
+          overflow: Math.round(Math.max(box.right - main.getBoundingClientRect().right, own - box.width)),
+        };
+      }),
     };
   });
 }

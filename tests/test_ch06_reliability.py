@@ -106,10 +106,13 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
 
 
 def parse_report(proc: subprocess.CompletedProcess):
-    for line in proc.stdout.splitlines():
-        if line.startswith("REPORT "):
-            return json.loads(line[len("REPORT "):])
-    return None
+    """The probe's JSON report. A module's own threads may print at any moment (chapter 4's
+    `tick N`), even onto the report's line, so the report is decoded up to its end and no further."""
+    start = proc.stdout.find("REPORT {")
+    if start < 0:
+        return None
+    report, _ = json.JSONDecoder().raw_decode(proc.stdout, start + len("REPORT "))
+    return report
 
 
 def died(proc: subprocess.CompletedProcess) -> str | None:

@@ -226,11 +226,15 @@ def test_commands_environment_is_defined(tmp_path):
 
 
 @pytest.mark.parametrize("run", [
-    "setsid sleep 317 & echo started",
-    "setsid bash -c 'while :; do sleep 1; done' & echo started",
+    "setsid sleep {marker} & echo started",
+    "setsid bash -c 'while :; do sleep 1; done' {marker} & echo started",
 ], ids=["detached-sleep", "endless"])
 def test_detached_process_cannot_outlive_its_timeout(tmp_path, run):
     import time
+    # A number no other process has in its command line (other copies of the book may be testing
+    # at the same time): sleep's argument, or the endless loop's $0.
+    marker = f"317.{os.getpid()}{time.monotonic_ns() % 10**6:06d}"
+    run = run.format(marker=marker)
     copy = throwaway_copy(tmp_path)
     edit(copy / "steps/02-c-extension/commands.toml",
          'run = ["python3 -c \'import foo; print(foo.sum(40, 2))\'"]',
@@ -241,7 +245,7 @@ def test_detached_process_cannot_outlive_its_timeout(tmp_path, run):
                      r"started were killed", r"A hang is not a changed output: do not bless it")
     assert time.monotonic() - start < 120, "the build waited for the detached process"
     assert "update the expectation with" not in out
-    left = subprocess.run(["pgrep", "-f", "sleep 317|while :; do sleep 1"], capture_output=True, text=True)
+    left = subprocess.run(["pgrep", "-f", re.escape(marker)], capture_output=True, text=True)
     assert left.stdout == "", f"processes outlived the command: {left.stdout}"
 
 

@@ -1,0 +1,326 @@
+//! Arguments: sorting a `METH_FASTCALL | METH_KEYWORDS` call into parameters, and converting each.
+
+use std::fmt::Write;
+use std::ptr;
+
+use pyo3_ffi as ffi;
+
+use crate::err::{PyErr, exc, type_name, utf8};
+
+/// A Rust type that a Python argument converts to.
+///
+/// Implemented for `i64`, `u64`, `f64`, `bool`, `&str`, `&[u8]` (a `bytes` object) and
+/// `Option<T>`, which makes a parameter optional: `None` when the caller leaves it out or passes
+/// `None`. The conversions raise what CPython's own would: `TypeError` for the wrong type,
+/// `OverflowError` for an integer out of range; the function's wrapper then puts the function's
+/// and the parameter's name in front of the message.
+///
+/// ```
+/// # pymodule::embed::with_gil(|_| {
+/// use pymodule::embed::{eval, extract};
+/// assert_eq!(extract::<i64>(eval("2**63 - 1")).unwrap(), i64::MAX);
+/// let err = extract::<i64>(eval("2**63")).unwrap_err();
+/// assert_eq!(pymodule::embed::raised(err), "OverflowError: int too big to convert");
+/// # });
+/// ```
+pub trait FromPy<'a>: Sized {
+    /// Whether the parameter may be left out (only `Option<T>` says yes).
+    const OPTIONAL: bool = false;
+
+    /// Converts `obj`, a borrowed reference that stays valid for `'a`; NULL means that the
+    /// caller left the parameter out, which only happens when [`FromPy::OPTIONAL`] is true.
+    ///
+    /// # Safety
+    /// The GIL is held, and `obj` is NULL (see above) or a valid object that lives for `'a`.
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr>;
+}
+
+/// `-1` with an exception set is how CPython's integer and float conversions fail.
+///
+/// # Safety
+/// The GIL is held.
+#[inline(always)]
+unsafe fn failed<T: PartialEq>(value: T, error_value: T) -> bool {
+    // SAFETY: the caller's promise.
+    value == error_value && unsafe { !ffi::PyErr_Occurred().is_null() }
+}
+
+impl FromPy<'_> for i64 {
+    #[inline(always)]
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises. PyLong_AsLongLong accepts an int or anything with
+        // __index__, and raises TypeError or OverflowError otherwise.
+        let value = unsafe { ffi::PyLong_AsLongLong(obj) };
+        // SAFETY: the GIL is held; an exception is set when `failed` says so.
+        if unsafe { failed(value, -1) } { Err(unsafe { PyErr::already_set() }) } else { Ok(value) }
+    }
+}
+
+impl FromPy<'_> for u64 {
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // PyLong_AsUnsignedLongLong takes only an int (anything else is SystemError on 3.10),
+        // so ask for __index__ first, as PyLong_AsLongLong does by itself.
+        // SAFETY: the caller's promises; `int` is a new reference, released below.
+        unsafe {
+            let int = ffi::PyNumber_Index(obj);
+            if int.is_null() {
+                return Err(PyErr::already_set());
+            }
+            let value = ffi::PyLong_AsUnsignedLongLong(int);
+            ffi::Py_DecRef(int);
+            if failed(value, u64::MAX) { Err(PyErr::already_set()) } else { Ok(value) }
+        }
+    }
+}
+
+impl FromPy<'_> for f64 {
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises. PyFloat_AsDouble takes a float, or anything with
+        // __float__ or __index__ (an int too big for a double raises OverflowError).
+        let value = unsafe { ffi::PyFloat_AsDouble(obj) };
+        // SAFETY: as for i64.
+        if unsafe { failed(value, -1.0) } { Err(unsafe { PyErr::already_set() }) } else { Ok(value) }
+    }
+}
+
+impl FromPy<'_> for bool {
+    /// Only `True` and `False`: an `int` or any other object is a `TypeError`, as in PyO3
+    /// (CPython's `"p"` format would ask any object for its truth value instead).
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises.
+        unsafe {
+            if obj == ffi::Py_True() {
+                Ok(true)
+            } else if obj == ffi::Py_False() {
+                Ok(false)
+            } else {
+                Err(expected("bool", obj))
+            }
+        }
+    }
+}
+
+impl<'a> FromPy<'a> for &'a str {
+    /// Borrows the `str` object's UTF-8, which CPython keeps with the object: nothing is copied.
+    /// A `str` with lone surrogates has none, and raises `UnicodeEncodeError`.
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises.
+        unsafe {
+            if ffi::PyUnicode_Check(obj) == 0 {
+                return Err(expected("str", obj));
+            }
+            utf8(obj).ok_or_else(|| PyErr::already_set())
+        }
+    }
+}
+
+impl<'a> FromPy<'a> for &'a [u8] {
+    /// Borrows a `bytes` object's contents (only `bytes`: not `bytearray`, which can change).
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises; a bytes object's buffer never moves or changes.
+        unsafe {
+            if ffi::PyBytes_Check(obj) == 0 {
+                return Err(expected("bytes", obj));
+            }
+            let mut data = ptr::null_mut();
+            let mut len = 0;
+            if ffi::PyBytes_AsStringAndSize(obj, &mut data, &mut len) < 0 {
+                return Err(PyErr::already_set());
+            }
+            Ok(std::slice::from_raw_parts(data.cast(), len as usize))
+        }
+    }
+}
+
+impl<'a, T: FromPy<'a>> FromPy<'a> for Option<T> {
+    const OPTIONAL: bool = true;
+
+    unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises.
+        unsafe {
+            if obj.is_null() || obj == ffi::Py_None() { Ok(None) } else { T::from_py(obj).map(Some) }
+        }
+    }
+}
+
+/// TypeError "must be WHAT, not TYPE".
+///
+/// # Safety
+/// The GIL is held and `obj` is valid.
+#[cold]
+unsafe fn expected(what: &str, obj: *mut ffi::PyObject) -> PyErr {
+    // SAFETY: the caller's promise.
+    let got = unsafe { type_name(obj) };
+    PyErr::new::<exc::TypeError>(format!("must be {what}, not {got}"))
+}
+
+/// One parameter of a function: its name, and whether it may be left out.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// The name, as keyword arguments spell it.
+    pub name: &'static str,
+    /// Whether the caller may leave it out ([`FromPy::OPTIONAL`] of its type).
+    pub optional: bool,
+}
+
+/// A function's parameters, which [`module!`](crate::module!) writes down from its Rust
+/// signature, and which sort a call's arguments.
+#[derive(Clone, Copy, Debug)]
+pub struct Signature {
+    /// The function's name, for messages.
+    pub name: &'static str,
+    /// The parameters, in order.
+    pub params: &'static [Param],
+    /// Whether every parameter is positional-only (`/` after the last one): then keyword
+    /// arguments are refused, as for `def f(a, b, /)`.
+    pub positional_only: bool,
+}
+
+/// Sorts the arguments of a `METH_FASTCALL | METH_KEYWORDS` call into the `N` parameters of
+/// `sig`: a borrowed reference per parameter, NULL for an optional one that was left out. The
+/// common case, every parameter passed by position, is a copy; anything else goes to
+/// [`Signature::sort`].
+///
+/// # Safety
+/// The GIL is held; `args` holds `nargs` positional arguments followed by one value per name in
+/// `kwnames` (a tuple of `str`, or NULL), as CPython passes them.
+#[inline(always)]
+pub unsafe fn parse<const N: usize>(
+    sig: &Signature,
+    args: *const *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwnames: *mut ffi::PyObject,
+) -> Result<[*mut ffi::PyObject; N], PyErr> {
+    let mut out = [ptr::null_mut(); N];
+    if kwnames.is_null() && nargs == N as ffi::Py_ssize_t {
+        for (i, slot) in out.iter_mut().enumerate() {
+            // SAFETY: `args` holds `nargs` = N pointers.
+            *slot = unsafe { *args.add(i) };
+        }
+        return Ok(out);
+    }
+    // SAFETY: the caller's promises.
+    unsafe { sig.sort(args, nargs, kwnames, &mut out)? };
+    Ok(out)
+}
+
+impl Signature {
+    /// The general case of [`parse`]: fewer arguments, keywords, or errors. The messages are
+    /// those of a Python `def` with the same parameters.
+    ///
+    /// # Safety
+    /// As for [`parse`]; `out` has one entry per parameter, all NULL.
+    #[cold]
+    #[inline(never)]
+    pub unsafe fn sort(
+        &self,
+        args: *const *mut ffi::PyObject,
+        nargs: ffi::Py_ssize_t,
+        kwnames: *mut ffi::PyObject,
+        out: &mut [*mut ffi::PyObject],
+    ) -> Result<(), PyErr> {
+        let nargs = nargs.max(0) as usize;
+        if nargs > self.params.len() {
+            return Err(self.too_many(nargs));
+        }
+        for (i, slot) in out.iter_mut().enumerate().take(nargs) {
+            // SAFETY: `args` holds `nargs` positional arguments.
+            *slot = unsafe { *args.add(i) };
+        }
+        if !kwnames.is_null() {
+            let mut positional_only = Vec::new();
+            // SAFETY: `kwnames` is a tuple (the caller's promise).
+            let nkw = unsafe { ffi::PyTuple_Size(kwnames) };
+            for j in 0..nkw.max(0) as usize {
+                // SAFETY: j < the tuple's size; the item is borrowed from the tuple.
+                let key = unsafe { ffi::PyTuple_GetItem(kwnames, j as _) };
+                // SAFETY: the GIL is held; `key` is valid.
+                let Some(key) = (unsafe { utf8(key) }) else {
+                    // SAFETY: `utf8` failed and set an exception, which we replace.
+                    unsafe { ffi::PyErr_Clear() };
+                    return Err(PyErr::new::<exc::TypeError>("keywords must be strings"));
+                };
+                let Some(i) = self.params.iter().position(|p| p.name == key) else {
+                    let f = self.name;
+                    let msg = format!("{f}() got an unexpected keyword argument '{key}'");
+                    return Err(PyErr::new::<exc::TypeError>(msg));
+                };
+                if self.positional_only {
+                    positional_only.push(key);
+                } else if !out[i].is_null() {
+                    let msg = format!("{}() got multiple values for argument '{key}'", self.name);
+                    return Err(PyErr::new::<exc::TypeError>(msg));
+                } else {
+                    // SAFETY: the keyword values follow the positional ones.
+                    out[i] = unsafe { *args.add(nargs + j) };
+                }
+            }
+            if !positional_only.is_empty() {
+                let msg = format!(
+                    "{}() got some positional-only arguments passed as keyword arguments: '{}'",
+                    self.name,
+                    positional_only.join(", ")
+                );
+                return Err(PyErr::new::<exc::TypeError>(msg));
+            }
+        }
+        let missing: Vec<_> = (self.params.iter().zip(out.iter()))
+            .filter(|(p, v)| !p.optional && v.is_null())
+            .map(|(p, _)| p.name)
+            .collect();
+        if missing.is_empty() { Ok(()) } else { Err(self.missing(&missing)) }
+    }
+
+    #[cold]
+    fn too_many(&self, given: usize) -> PyErr {
+        let max = self.params.len();
+        let min = self.params.iter().filter(|p| !p.optional).count();
+        let takes = if min == max { format!("{max}") } else { format!("from {min} to {max}") };
+        let (s, were) = (if max == 1 { "" } else { "s" }, if given == 1 { "was" } else { "were" });
+        PyErr::new::<exc::TypeError>(format!(
+            "{}() takes {takes} positional argument{s} but {given} {were} given",
+            self.name
+        ))
+    }
+
+    #[cold]
+    fn missing(&self, names: &[&str]) -> PyErr {
+        let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        let list = match quoted.as_slice() {
+            [one] => one.clone(),
+            [a, b] => format!("{a} and {b}"),
+            [rest @ .., last] => format!("{}, and {last}", rest.join(", ")),
+            [] => String::new(),
+        };
+        let (n, s) = (names.len(), if names.len() == 1 { "" } else { "s" });
+        let mut msg = format!("{}() missing {n} required positional argument{s}: ", self.name);
+        let _ = write!(msg, "{list}");
+        PyErr::new::<exc::TypeError>(msg)
+    }
+
+    /// Puts "NAME() argument 'PARAM': " in front of a conversion's error.
+    #[doc(hidden)]
+    #[cold]
+    #[inline(never)]
+    pub fn argument_error(&self, param: &str, err: PyErr) -> PyErr {
+        err.with_prefix(&format!("{}() argument '{param}': ", self.name))
+    }
+}
+
+/// Converts the argument for parameter `param` of a call, naming the function and the parameter in an error.
+///
+/// # Safety
+/// As for [`FromPy::from_py`].
+#[doc(hidden)]
+#[inline(always)]
+pub unsafe fn extract<'a, T: FromPy<'a>>(
+    obj: *mut ffi::PyObject,
+    sig: &Signature,
+    param: &str,
+) -> Result<T, PyErr> {
+    // SAFETY: the caller's promises.
+    match unsafe { T::from_py(obj) } {
+        Ok(value) => Ok(value),
+        Err(err) => Err(sig.argument_error(param, err)),
+    }
+}

@@ -1,0 +1,70 @@
+//! A thin helper for writing Python extension modules in Rust on [`pyo3_ffi`]: the library that the
+//! original post announced as "go-pymodule" and never published, done in Rust.
+//!
+//! It does three things, and only those:
+//!
+//! - **Module and method export.** The [`module!`] macro writes the method table, the module
+//!   definition (multi-phase initialisation, [PEP 489]) and the exported `PyInit_<name>` function.
+//!   Each module keeps its state, and the exception types it declares, in its own module object,
+//!   never in a process-wide static, so it can be imported into several interpreters at once.
+//! - **Arguments by signature.** A function's Rust parameters say how to convert its arguments
+//!   ([`FromPy`]), and its return type how to convert the result ([`IntoPy`]). Functions use
+//!   `METH_FASTCALL | METH_KEYWORDS`: no argument tuple, no format string, keywords work.
+//! - **The GIL.** A [`Gil`] token proves that the thread holds it; [`Gil::allow_threads`]
+//!   releases it around Rust work that cannot touch Python objects, and [`Module::detach`] lets
+//!   other threads take it back, with the module's state in reach.
+//!
+//! Everything else is plain [`pyo3_ffi`], re-exported as [`ffi`].
+//!
+//! ```
+//! pymodule::module! {
+//!     /// A module with one function.
+//!     mod foo {
+//!         /// Add two numbers.
+//!         fn sum(a: i64, b: i64, /) -> Result<i64, pymodule::PyErr> {
+//!             a.checked_add(b).ok_or_else(|| {
+//!                 pymodule::PyErr::new::<pymodule::exc::OverflowError>("too big")
+//!             })
+//!         }
+//!     }
+//! }
+//! # fn main() { pymodule::embed::check(__pymodule_init, "import foo; assert foo.sum(2, 40) == 42"); }
+//! ```
+//!
+//! [PEP 489]: https://peps.python.org/pep-0489/
+
+pub use pyo3_ffi as ffi;
+
+mod args;
+mod def;
+#[cfg(feature = "embed")]
+#[doc(hidden)]
+pub mod embed;
+mod err;
+mod gil;
+mod macros;
+mod ret;
+
+pub use args::{FromPy, Param, Signature};
+pub use err::{Exception, PyErr, exc};
+pub use gil::{Attach, Gil, Module};
+pub use ret::IntoPy;
+
+/// What the [`module!`] macro expands to refers to these; they are not meant for other code.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::args::{extract, parse};
+    pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
+    pub use crate::err::Kind;
+    pub use crate::gil::trampoline;
+    pub use core::ffi::CStr;
+    pub use core::ptr::null_mut;
+
+    /// A C string from a literal that must end with a NUL, checked at compile time.
+    pub const fn cstr(bytes: &'static str) -> &'static CStr {
+        match CStr::from_bytes_with_nul(bytes.as_bytes()) {
+            Ok(s) => s,
+            Err(_) => panic!("a name or a docstring holds a NUL character"),
+        }
+    }
+}

@@ -35,6 +35,15 @@ pub trait FromPy<'a>: Sized {
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr>;
 }
 
+/// TypeError "keywords must be strings", replacing the exception that `utf8` set.
+#[cold]
+#[inline(never)]
+fn not_a_string() -> PyErr {
+    // SAFETY: called with the GIL held, after `utf8` failed and set an exception.
+    unsafe { ffi::PyErr_Clear() };
+    PyErr::new::<exc::TypeError>("keywords must be strings")
+}
+
 /// `-1` with an exception set is how CPython's integer and float conversions fail.
 ///
 /// # Safety
@@ -79,7 +88,11 @@ impl FromPy<'_> for f64 {
         // __float__ or __index__ (an int too big for a double raises OverflowError).
         let value = unsafe { ffi::PyFloat_AsDouble(obj) };
         // SAFETY: as for i64.
-        if unsafe { failed(value, -1.0) } { Err(unsafe { PyErr::already_set() }) } else { Ok(value) }
+        if unsafe { failed(value, -1.0) } {
+            Err(unsafe { PyErr::already_set() })
+        } else {
+            Ok(value)
+        }
     }
 }
 
@@ -138,7 +151,11 @@ impl<'a, T: FromPy<'a>> FromPy<'a> for Option<T> {
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
         // SAFETY: the caller's promises.
         unsafe {
-            if obj.is_null() || obj == ffi::Py_None() { Ok(None) } else { T::from_py(obj).map(Some) }
+            if obj.is_null() || obj == ffi::Py_None() {
+                Ok(None)
+            } else {
+                T::from_py(obj).map(Some)
+            }
         }
     }
 }
@@ -191,14 +208,11 @@ pub unsafe fn parse<const N: usize>(
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
 ) -> Result<[*mut ffi::PyObject; N], PyErr> {
-    let mut out = [ptr::null_mut(); N];
     if kwnames.is_null() && nargs == N as ffi::Py_ssize_t {
-        for (i, slot) in out.iter_mut().enumerate() {
-            // SAFETY: `args` holds `nargs` = N pointers.
-            *slot = unsafe { *args.add(i) };
-        }
-        return Ok(out);
+        // SAFETY: `args` holds `nargs` = N pointers.
+        return Ok(std::array::from_fn(|i| unsafe { *args.add(i) }));
     }
+    let mut out = [ptr::null_mut(); N];
     // SAFETY: the caller's promises.
     unsafe { sig.sort(args, nargs, kwnames, &mut out)? };
     Ok(out)
@@ -206,12 +220,13 @@ pub unsafe fn parse<const N: usize>(
 
 impl Signature {
     /// The general case of [`parse`]: fewer arguments, keywords, or errors. The messages are
-    /// those of a Python `def` with the same parameters.
+    /// those of a Python `def` with the same parameters. It is inlined into each function's
+    /// wrapper, where the parameters are constants, so the search for a keyword's parameter
+    /// compiles to a few byte comparisons; the errors are built out of line.
     ///
     /// # Safety
     /// As for [`parse`]; `out` has one entry per parameter, all NULL.
-    #[cold]
-    #[inline(never)]
+    #[inline(always)]
     pub unsafe fn sort(
         &self,
         args: *const *mut ffi::PyObject,
@@ -228,50 +243,76 @@ impl Signature {
             *slot = unsafe { *args.add(i) };
         }
         if !kwnames.is_null() {
-            let mut positional_only = Vec::new();
             // SAFETY: `kwnames` is a tuple (the caller's promise).
             let nkw = unsafe { ffi::PyTuple_Size(kwnames) };
             for j in 0..nkw.max(0) as usize {
                 // SAFETY: j < the tuple's size; the item is borrowed from the tuple.
                 let key = unsafe { ffi::PyTuple_GetItem(kwnames, j as _) };
                 // SAFETY: the GIL is held; `key` is valid.
-                let Some(key) = (unsafe { utf8(key) }) else {
-                    // SAFETY: `utf8` failed and set an exception, which we replace.
-                    unsafe { ffi::PyErr_Clear() };
-                    return Err(PyErr::new::<exc::TypeError>("keywords must be strings"));
+                let Some(name) = (unsafe { utf8(key) }) else {
+                    return Err(not_a_string());
                 };
-                let Some(i) = self.params.iter().position(|p| p.name == key) else {
-                    let f = self.name;
-                    let msg = format!("{f}() got an unexpected keyword argument '{key}'");
-                    return Err(PyErr::new::<exc::TypeError>(msg));
+                let Some(i) = self.params.iter().position(|p| p.name.as_bytes() == name.as_bytes())
+                else {
+                    return Err(self.unexpected(name));
                 };
                 if self.positional_only {
-                    positional_only.push(key);
-                } else if !out[i].is_null() {
-                    let msg = format!("{}() got multiple values for argument '{key}'", self.name);
-                    return Err(PyErr::new::<exc::TypeError>(msg));
-                } else {
-                    // SAFETY: the keyword values follow the positional ones.
-                    out[i] = unsafe { *args.add(nargs + j) };
+                    return Err(self.positional_only_error(kwnames));
                 }
-            }
-            if !positional_only.is_empty() {
-                let msg = format!(
-                    "{}() got some positional-only arguments passed as keyword arguments: '{}'",
-                    self.name,
-                    positional_only.join(", ")
-                );
-                return Err(PyErr::new::<exc::TypeError>(msg));
+                if !out[i].is_null() {
+                    return Err(self.multiple(name));
+                }
+                // SAFETY: the keyword values follow the positional ones.
+                out[i] = unsafe { *args.add(nargs + j) };
             }
         }
-        let missing: Vec<_> = (self.params.iter().zip(out.iter()))
-            .filter(|(p, v)| !p.optional && v.is_null())
-            .map(|(p, _)| p.name)
-            .collect();
-        if missing.is_empty() { Ok(()) } else { Err(self.missing(&missing)) }
+        for (param, value) in self.params.iter().zip(out.iter()) {
+            if !param.optional && value.is_null() {
+                return Err(self.missing(out));
+            }
+        }
+        Ok(())
     }
 
     #[cold]
+    #[inline(never)]
+    fn unexpected(&self, name: &str) -> PyErr {
+        let msg = format!("{}() got an unexpected keyword argument '{name}'", self.name);
+        PyErr::new::<exc::TypeError>(msg)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn multiple(&self, name: &str) -> PyErr {
+        let msg = format!("{}() got multiple values for argument '{name}'", self.name);
+        PyErr::new::<exc::TypeError>(msg)
+    }
+
+    /// Names every keyword that names a parameter, as Python does.
+    #[cold]
+    #[inline(never)]
+    fn positional_only_error(&self, kwnames: *mut ffi::PyObject) -> PyErr {
+        let mut names = Vec::new();
+        // SAFETY: called from `sort`, with the GIL held and `kwnames` a tuple of str.
+        unsafe {
+            for j in 0..ffi::PyTuple_Size(kwnames) {
+                if let Some(name) = utf8(ffi::PyTuple_GetItem(kwnames, j))
+                    && self.params.iter().any(|p| p.name == name)
+                {
+                    names.push(name);
+                }
+            }
+        }
+        let msg = format!(
+            "{}() got some positional-only arguments passed as keyword arguments: '{}'",
+            self.name,
+            names.join(", ")
+        );
+        PyErr::new::<exc::TypeError>(msg)
+    }
+
+    #[cold]
+    #[inline(never)]
     fn too_many(&self, given: usize) -> PyErr {
         let max = self.params.len();
         let min = self.params.iter().filter(|p| !p.optional).count();
@@ -284,7 +325,12 @@ impl Signature {
     }
 
     #[cold]
-    fn missing(&self, names: &[&str]) -> PyErr {
+    #[inline(never)]
+    fn missing(&self, out: &[*mut ffi::PyObject]) -> PyErr {
+        let names: Vec<&str> = (self.params.iter().zip(out))
+            .filter(|(p, v)| !p.optional && v.is_null())
+            .map(|(p, _)| p.name)
+            .collect();
         let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
         let list = match quoted.as_slice() {
             [one] => one.clone(),

@@ -77,7 +77,8 @@ impl Slots {
     /// slot ID"), so each version gets only the slots it knows. pyo3-ffi offers the slot numbers
     /// under `abi3-py310`, but the values only for 3.12 and 3.13 builds, so they are written here.
     pub const fn new<M: Spec>() -> Self {
-        let exec = ffi::PyModuleDef_Slot { slot: ffi::Py_mod_exec, value: exec::<M> as *mut c_void };
+        let exec =
+            ffi::PyModuleDef_Slot { slot: ffi::Py_mod_exec, value: exec::<M> as *mut c_void };
         // Py_MOD_PER_INTERPRETER_GIL_SUPPORTED: nothing of the module's is shared between
         // interpreters; all it keeps is in the module's state.
         let multi = ffi::PyModuleDef_Slot {
@@ -140,8 +141,8 @@ const fn definition<M: Spec>(
         m_size: size_of::<Slot<M::State>>() as ffi::Py_ssize_t,
         m_methods: methods.0.as_ptr().cast_mut(),
         m_slots: slots.as_ptr().cast_mut(),
-        m_traverse: Some(traverse::<M>),
-        m_clear: Some(clear::<M>),
+        m_traverse: Some(traverse),
+        m_clear: Some(clear),
         m_free: Some(free::<M>),
     }
 }
@@ -152,9 +153,10 @@ fn running_version() -> (u32, u32) {
     // SAFETY: Py_GetVersion returns a static NUL-terminated string.
     let text = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_bytes();
     let mut parts = text.split(|&b| b == b'.' || b == b' ').map(|digits| {
-        digits.iter().take_while(|b| b.is_ascii_digit()).fold(0u32, |n, b| {
-            n.saturating_mul(10).saturating_add(u32::from(b - b'0'))
-        })
+        digits
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u32, |n, b| n.saturating_mul(10).saturating_add(u32::from(b - b'0')))
     });
     (parts.next().unwrap_or(3), parts.next().unwrap_or(0))
 }
@@ -182,7 +184,8 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
             };
             // SAFETY: `module` is the module being executed; AddObjectRef takes its own
             // reference, so `types` keeps ours.
-            if ty.is_null() || unsafe { ffi::PyModule_AddObjectRef(module, def.attr.as_ptr(), ty) } < 0
+            if ty.is_null()
+                || unsafe { ffi::PyModule_AddObjectRef(module, def.attr.as_ptr(), ty) } < 0
             {
                 for t in types.into_iter().chain((!ty.is_null()).then_some(ty)) {
                     // SAFETY: references we own.
@@ -212,7 +215,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
 }
 
 /// `m_traverse`: tells the garbage collector about the references the state holds.
-unsafe extern "C" fn traverse<M: Spec>(
+unsafe extern "C" fn traverse(
     module: *mut ffi::PyObject,
     visit: ffi::visitproc,
     arg: *mut c_void,
@@ -231,7 +234,7 @@ unsafe extern "C" fn traverse<M: Spec>(
 }
 
 /// `m_clear`: drops the state's references (to break a cycle through the module).
-unsafe extern "C" fn clear<M: Spec>(module: *mut ffi::PyObject) -> c_int {
+unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
     // SAFETY: CPython calls this for our module, with the GIL held.
     unsafe {
         let state = ffi::PyModule_GetState(module).cast::<Header>();
@@ -252,7 +255,7 @@ unsafe extern "C" fn free<M: Spec>(module: *mut c_void) {
     let module = module.cast::<ffi::PyObject>();
     // SAFETY: as for clear; the state is a Slot<State> when ready, and is dropped once.
     unsafe {
-        clear::<M>(module);
+        clear(module);
         let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
         if !state.is_null() && (*state).header.ready {
             (*state).header.ready = false;

@@ -64,12 +64,14 @@ pub fn eval(code: &str) -> *mut ffi::PyObject {
 }
 
 /// `T` from `obj`, as a function's argument would be converted.
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "tests only, on objects from eval")]
 pub fn extract<T: FromPy<'static>>(obj: *mut ffi::PyObject) -> Result<T, PyErr> {
     // SAFETY: the GIL is held; eval's objects are never released.
     unsafe { T::from_py(obj) }
 }
 
 /// `repr(obj)`.
+#[allow(clippy::not_unsafe_ptr_arg_deref, reason = "tests only, on objects from eval")]
 pub fn repr(obj: *mut ffi::PyObject) -> String {
     // SAFETY: the GIL is held and obj is valid.
     unsafe { crate::err::utf8(ffi::PyObject_Repr(obj)).unwrap().to_owned() }
@@ -106,7 +108,9 @@ pub fn check(init: extern "C" fn() -> *mut ffi::PyObject, code: &str) {
         unsafe {
             let def = init().cast::<ffi::PyModuleDef>();
             let name = std::ffi::CStr::from_ptr((*def).m_name).to_str().unwrap();
-            let spec = eval(&format!("__import__('importlib.machinery').machinery.ModuleSpec({name:?}, None)"));
+            let spec = eval(&format!(
+                "__import__('importlib.machinery').machinery.ModuleSpec({name:?}, None)"
+            ));
             let module = ffi::PyModule_FromDefAndSpec(def, spec);
             assert!(!module.is_null(), "creating {name} raised {}", fetch());
             assert!(ffi::PyModule_ExecDef(module, def) == 0, "executing {name} raised {}", fetch());

@@ -25,13 +25,15 @@ use crate::def::header;
 /// assert_eq!(parse_percent("42%").unwrap(), 42);
 /// assert!(parse_percent("420%").is_err());
 /// ```
-pub struct PyErr(Repr);
+///
+/// It is one pointer wide, so a `Result<i64, PyErr>` comes back in two registers: `None` means
+/// that CPython has already set the exception (a C API call failed), and a box holds a new one.
+pub struct PyErr(Option<Box<New>>);
 
-enum Repr {
-    /// CPython has already set the exception (a C API call failed).
-    Set,
-    /// An exception to raise, of this kind, with this message.
-    New { kind: Kind, message: Cow<'static, str> },
+/// An exception to raise, of this kind, with this message.
+struct New {
+    kind: Kind,
+    message: Cow<'static, str>,
 }
 
 /// Where an exception type lives: a built-in one is a static of CPython's, a module's own one is
@@ -53,7 +55,7 @@ pub trait Exception {
 impl PyErr {
     /// An exception of type `E` with this message, raised when the function returns it.
     pub fn new<E: Exception>(message: impl Into<Cow<'static, str>>) -> Self {
-        PyErr(Repr::New { kind: E::KIND, message: message.into() })
+        PyErr(Some(Box::new(New { kind: E::KIND, message: message.into() })))
     }
 
     /// The exception that a failed C API call has already set.
@@ -62,27 +64,25 @@ impl PyErr {
     /// An exception must be set in this thread (`PyErr_Occurred()` is not NULL) when the error
     /// is raised, and nothing may clear it before then.
     pub unsafe fn already_set() -> Self {
-        PyErr(Repr::Set)
+        PyErr(None)
     }
 
     /// The message, for an error made with [`PyErr::new`]; `None` for one CPython has set.
     pub fn message(&self) -> Option<&str> {
-        match &self.0 {
-            Repr::New { message, .. } => Some(message),
-            Repr::Set => None,
-        }
+        self.0.as_ref().map(|new| &*new.message)
     }
 
     /// Puts `prefix` in front of the message, whoever made the exception.
     #[cold]
     pub(crate) fn with_prefix(self, prefix: &str) -> Self {
         match self.0 {
-            Repr::New { kind, message } => {
-                PyErr(Repr::New { kind, message: format!("{prefix}{message}").into() })
+            Some(mut new) => {
+                new.message = format!("{prefix}{}", new.message).into();
+                PyErr(Some(new))
             }
-            // SAFETY: Repr::Set promises that an exception is set, and we hold the GIL (the
-            // error is being handled inside a call from Python).
-            Repr::Set => unsafe { prefix_set_exception(prefix) },
+            // SAFETY: None promises that an exception is set, and we hold the GIL (the error
+            // is being handled inside a call from Python).
+            None => unsafe { prefix_set_exception(prefix) },
         }
     }
 
@@ -94,7 +94,8 @@ impl PyErr {
     #[cold]
     #[inline(never)]
     pub(crate) unsafe fn restore(self, module: *mut ffi::PyObject) {
-        let Repr::New { kind, message } = self.0 else { return };
+        let Some(new) = self.0 else { return };
+        let New { kind, message } = *new;
         // SAFETY: the caller's promises.
         let ty = match kind {
             Kind::Builtin(get) => get(),
@@ -118,8 +119,8 @@ impl PyErr {
 impl fmt::Debug for PyErr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Repr::Set => f.write_str("PyErr(already set)"),
-            Repr::New { message, .. } => write!(f, "PyErr({message:?})"),
+            None => f.write_str("PyErr(already set)"),
+            Some(new) => write!(f, "PyErr({:?})", new.message),
         }
     }
 }
@@ -129,7 +130,10 @@ impl fmt::Debug for PyErr {
 ///
 /// # Safety
 /// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
-pub(crate) unsafe fn module_exception(module: *mut ffi::PyObject, index: usize) -> *mut ffi::PyObject {
+pub(crate) unsafe fn module_exception(
+    module: *mut ffi::PyObject,
+    index: usize,
+) -> *mut ffi::PyObject {
     // SAFETY: the caller's promise; `header` checks that the state is initialised.
     match unsafe { header(module) } {
         Some(h) if index < h.exceptions.len() => h.exceptions[index],
@@ -184,6 +188,7 @@ unsafe fn prefix_set_exception(prefix: &str) -> PyErr {
 ///
 /// # Safety
 /// The GIL is held and `obj` is NULL or a valid object that outlives the result.
+#[inline(always)]
 pub(crate) unsafe fn utf8<'a>(obj: *mut ffi::PyObject) -> Option<&'a str> {
     if obj.is_null() {
         return None;
@@ -195,7 +200,9 @@ pub(crate) unsafe fn utf8<'a>(obj: *mut ffi::PyObject) -> Option<&'a str> {
         return None;
     }
     // SAFETY: CPython returns `len` bytes of valid UTF-8, kept alive by the object.
-    Some(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast(), len as _)) })
+    Some(unsafe {
+        std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast(), len as _))
+    })
 }
 
 /// `type(obj).__name__`, for messages.

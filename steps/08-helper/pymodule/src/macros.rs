@@ -137,8 +137,12 @@ macro_rules! module {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __state {
-    () => { () };
-    ($state:ty) => { $state };
+    () => {
+        ()
+    };
+    ($state:ty) => {
+        $state
+    };
 }
 
 /// A docstring as a `&'static CStr`, from `///` lines (and a signature, for a function).
@@ -163,7 +167,7 @@ macro_rules! __doc {
 macro_rules! __function {
     // The module, as the first parameter.
     (@parse $f:ident $head:tt [] [] ; $m:ident : Module<$lt:lifetime, $st:ty> $(, $($rest:tt)*)?) => {
-        $crate::__function! { @parse $f $head [$m: $crate::Module<$lt, $st>] [] ; $($($rest)*)? }
+        $crate::__function! { @parse $f $head [$m: Module<$lt, $st>] [] ; $($($rest)*)? }
     };
     // `/` after the last parameter: all of them are positional-only.
     (@parse $f:ident $head:tt $m:tt $params:tt ; / $(,)?) => {
@@ -215,10 +219,30 @@ macro_rules! __function {
                 }
             }
 
+            /// For a function whose parameters are all positional-only: `METH_FASTCALL`, the
+            /// same call without keyword names, which CPython dispatches a little faster (and
+            /// for which it refuses keyword arguments itself).
+            unsafe extern "C" fn positional(
+                module: *mut $crate::ffi::PyObject,
+                args: *mut *mut $crate::ffi::PyObject,
+                nargs: $crate::ffi::Py_ssize_t,
+            ) -> *mut $crate::ffi::PyObject {
+                // SAFETY: as for `wrapper`, with no keyword names.
+                unsafe { wrapper(module, args.cast_const(), nargs, $crate::__private::null_mut()) }
+            }
+
             pub(super) const METHOD: $crate::ffi::PyMethodDef = $crate::ffi::PyMethodDef {
                 ml_name: $crate::__private::cstr(concat!(stringify!($f), "\0")).as_ptr(),
-                ml_meth: $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper },
-                ml_flags: $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS,
+                ml_meth: if $positional_only {
+                    $crate::ffi::PyMethodDefPointer { PyCFunctionFast: positional }
+                } else {
+                    $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper }
+                },
+                ml_flags: if $positional_only {
+                    $crate::ffi::METH_FASTCALL
+                } else {
+                    $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS
+                },
                 ml_doc: $crate::__doc!(Some(&SIG); $($doc)*).as_ptr(),
             };
         }

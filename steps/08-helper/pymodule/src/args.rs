@@ -370,3 +370,197 @@ pub unsafe fn extract<'a, T: FromPy<'a>>(
         Err(err) => Err(sig.argument_error(param, err)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::{eval, extract, raised, with_gil};
+
+    /// The converted value, or "Type: message" of the exception the conversion raised.
+    fn convert<T: FromPy<'static>>(code: &str) -> Result<T, String> {
+        extract::<T>(eval(code)).map_err(raised)
+    }
+
+    #[test]
+    fn i64_edges() {
+        with_gil(|_| {
+            assert_eq!(convert::<i64>("-2**63"), Ok(i64::MIN));
+            assert_eq!(convert::<i64>("2**63 - 1"), Ok(i64::MAX));
+            assert_eq!(convert::<i64>("-1"), Ok(-1));
+            assert_eq!(convert::<i64>("True"), Ok(1));
+            let index = "type('I', (), {'__index__': lambda self: 7})()";
+            assert_eq!(convert::<i64>(index), Ok(7));
+            let too_big = Err("OverflowError: int too big to convert".to_owned());
+            assert_eq!(convert::<i64>("2**63"), too_big);
+            assert_eq!(convert::<i64>("-2**63 - 1"), too_big);
+            let not_int = "TypeError: 'float' object cannot be interpreted as an integer";
+            assert_eq!(convert::<i64>("1.0"), Err(not_int.to_owned()));
+            assert!(convert::<i64>("'1'").unwrap_err().starts_with("TypeError: "));
+        })
+    }
+
+    #[test]
+    fn u64_edges() {
+        with_gil(|_| {
+            assert_eq!(convert::<u64>("0"), Ok(0));
+            assert_eq!(convert::<u64>("2**64 - 1"), Ok(u64::MAX));
+            let index = "type('I', (), {'__index__': lambda self: 7})()";
+            assert_eq!(convert::<u64>(index), Ok(7));
+            assert!(convert::<u64>("2**64").unwrap_err().starts_with("OverflowError: "));
+            let negative = "OverflowError: can't convert negative int to unsigned";
+            assert_eq!(convert::<u64>("-1"), Err(negative.to_owned()));
+            assert!(convert::<u64>("1.0").unwrap_err().starts_with("TypeError: "));
+            assert!(convert::<u64>("None").unwrap_err().starts_with("TypeError: "));
+        })
+    }
+
+    #[test]
+    fn f64_edges() {
+        with_gil(|_| {
+            assert_eq!(convert::<f64>("0.5"), Ok(0.5));
+            assert_eq!(convert::<f64>("-1.0"), Ok(-1.0));
+            assert_eq!(convert::<f64>("1"), Ok(1.0));
+            assert_eq!(convert::<f64>("float('inf')"), Ok(f64::INFINITY));
+            assert!(convert::<f64>("float('nan')").unwrap().is_nan());
+            assert_eq!(convert::<f64>("2**1023"), Ok(2f64.powi(1023)));
+            let huge = "OverflowError: int too large to convert to float";
+            assert_eq!(convert::<f64>("2**1024"), Err(huge.to_owned()));
+            assert!(convert::<f64>("'1'").unwrap_err().starts_with("TypeError: "));
+        })
+    }
+
+    #[test]
+    fn bool_takes_only_bools() {
+        with_gil(|_| {
+            assert_eq!(convert::<bool>("True"), Ok(true));
+            assert_eq!(convert::<bool>("False"), Ok(false));
+            assert_eq!(convert::<bool>("1"), Err("TypeError: must be bool, not int".to_owned()));
+            assert_eq!(
+                convert::<bool>("None"),
+                Err("TypeError: must be bool, not NoneType".into())
+            );
+        })
+    }
+
+    #[test]
+    fn str_edges() {
+        with_gil(|_| {
+            assert_eq!(convert::<&str>("''"), Ok(""));
+            assert_eq!(convert::<&str>("'héllo \\U0001F600'"), Ok("héllo \u{1F600}"));
+            assert_eq!(convert::<&str>("'a\\0b'"), Ok("a\0b"));
+            let surrogate = convert::<&str>("'\\udc80'").unwrap_err();
+            assert!(surrogate.starts_with("UnicodeEncodeError: "), "{surrogate}");
+            assert_eq!(convert::<&str>("b'x'"), Err("TypeError: must be str, not bytes".into()));
+        })
+    }
+
+    #[test]
+    fn bytes_edges() {
+        with_gil(|_| {
+            assert_eq!(convert::<&[u8]>("b''"), Ok(&b""[..]));
+            assert_eq!(convert::<&[u8]>("b'\\x00\\xff'"), Ok(&b"\x00\xff"[..]));
+            let bytearray = "TypeError: must be bytes, not bytearray";
+            assert_eq!(convert::<&[u8]>("bytearray(b'x')"), Err(bytearray.into()));
+            assert_eq!(convert::<&[u8]>("'x'"), Err("TypeError: must be bytes, not str".into()));
+        })
+    }
+
+    #[test]
+    fn option_is_left_out_or_none() {
+        with_gil(|_| {
+            assert_eq!(convert::<Option<i64>>("None"), Ok(None));
+            assert_eq!(convert::<Option<i64>>("5"), Ok(Some(5)));
+            // SAFETY: the GIL is held; NULL is how a left-out argument arrives.
+            assert_eq!(unsafe { Option::<i64>::from_py(ptr::null_mut()) }.ok(), Some(None));
+            assert!(convert::<Option<i64>>("'5'").unwrap_err().starts_with("TypeError: "));
+        })
+    }
+
+    const PARAMS: &[Param] = &[
+        Param { name: "a", optional: false },
+        Param { name: "b", optional: false },
+        Param { name: "c", optional: false },
+        Param { name: "d", optional: true },
+    ];
+    const F: Signature = Signature { name: "f", params: PARAMS, positional_only: false };
+
+    /// Sorts `args` (a tuple) and `kw` (a dict) as a call of F would.
+    fn sort(sig: &Signature, args: &str, kw: &str) -> Result<Vec<bool>, String> {
+        let items = eval(&format!("tuple({args}) + tuple(({kw}).values())"));
+        let names = eval(&format!("tuple({kw}) or None"));
+        // SAFETY: the GIL is held; eval's objects are never released.
+        unsafe {
+            let nargs = ffi::PyTuple_Size(eval(&format!("tuple({args})")));
+            let array: Vec<_> =
+                (0..ffi::PyTuple_Size(items)).map(|i| ffi::PyTuple_GetItem(items, i)).collect();
+            let kwnames = if names == ffi::Py_None() { ptr::null_mut() } else { names };
+            let mut out = [ptr::null_mut(); 4];
+            sig.sort(array.as_ptr(), nargs, kwnames, &mut out).map_err(raised)?;
+            Ok(out.iter().map(|p| !p.is_null()).collect())
+        }
+    }
+
+    #[test]
+    fn sorting_arguments() {
+        with_gil(|_| {
+            assert_eq!(sort(&F, "(1, 2, 3)", "{}"), Ok(vec![true, true, true, false]));
+            assert_eq!(sort(&F, "(1,)", "{'c': 3, 'b': 2}"), Ok(vec![true, true, true, false]));
+            assert_eq!(sort(&F, "()", "dict(a=1, b=2, c=3, d=4)"), Ok(vec![true; 4]));
+            let e = |m: &str| Err(format!("TypeError: f() {m}"));
+            assert_eq!(
+                sort(&F, "(1, 2, 3, 4, 5)", "{}"),
+                e("takes from 3 to 4 positional arguments but 5 were given")
+            );
+            assert_eq!(sort(&F, "(1, 2)", "{}"), e("missing 1 required positional argument: 'c'"));
+            assert_eq!(
+                sort(&F, "(1,)", "{}"),
+                e("missing 2 required positional arguments: 'b' and 'c'")
+            );
+            assert_eq!(
+                sort(&F, "()", "{}"),
+                e("missing 3 required positional arguments: 'a', 'b', and 'c'")
+            );
+            assert_eq!(
+                sort(&F, "(1, 2, 3)", "{'e': 5}"),
+                e("got an unexpected keyword argument 'e'")
+            );
+            assert_eq!(
+                sort(&F, "(1, 2, 3)", "{'a': 5}"),
+                e("got multiple values for argument 'a'")
+            );
+            // Only a C caller can repeat a keyword, or pass one that is not a str.
+            assert_eq!(
+                sort(&F, "(1, 2)", "{'c': 3, 'c ': 3}"),
+                e("got an unexpected keyword argument 'c '")
+            );
+            assert_eq!(
+                sort(&F, "(1, 2, 3)", "{4: 4}"),
+                Err("TypeError: keywords must be strings".into())
+            );
+            let posonly = Signature { positional_only: true, ..F };
+            assert_eq!(
+                sort(&posonly, "(1,)", "{'b': 2, 'c': 3}"),
+                e("got some positional-only arguments passed as keyword arguments: 'b, c'")
+            );
+            let none = Signature { name: "g", params: &[], positional_only: false };
+            assert_eq!(
+                sort(&none, "(1,)", "{}"),
+                Err("TypeError: g() takes 0 positional arguments but 1 was given".into())
+            );
+        })
+    }
+
+    #[test]
+    fn argument_errors_name_the_function_and_the_parameter() {
+        with_gil(|_| {
+            // SAFETY: the GIL is held; eval's objects are never released.
+            let err = unsafe { super::extract::<i64>(eval("'x'"), &F, "b") }.err().map(raised);
+            let msg =
+                "TypeError: f() argument 'b': 'str' object cannot be interpreted as an integer";
+            assert_eq!(err.as_deref(), Some(msg));
+            // SAFETY: as above.
+            let err = unsafe { super::extract::<bool>(eval("0"), &F, "d") }.err().map(raised);
+            assert_eq!(err.as_deref(), Some("TypeError: f() argument 'd': must be bool, not int"));
+        })
+    }
+}

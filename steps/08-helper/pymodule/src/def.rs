@@ -22,7 +22,9 @@ pub struct ExceptionDef {
     pub attr: &'static CStr,
     /// `module.Name`: its `__module__` and the name tracebacks show.
     pub qualname: &'static CStr,
+    /// Its docstring.
     pub doc: &'static CStr,
+    /// Its base class, a built-in exception.
     pub base: crate::err::Kind,
 }
 
@@ -101,6 +103,7 @@ pub struct ModuleDef([UnsafeCell<ffi::PyModuleDef>; 3]);
 unsafe impl Sync for ModuleDef {}
 
 impl ModuleDef {
+    /// The definitions of module `name`, one per slot table.
     pub const fn new<M: Spec>(
         name: &'static CStr,
         doc: &'static CStr,

@@ -33,6 +33,8 @@
 //!
 //! [PEP 489]: https://peps.python.org/pep-0489/
 
+#![deny(missing_docs)]
+
 pub use pyo3_ffi as ffi;
 
 mod args;
@@ -66,5 +68,68 @@ pub mod __private {
             Ok(s) => s,
             Err(_) => panic!("a name or a docstring holds a NUL character"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::embed::check;
+    use crate::{Module, PyErr};
+
+    #[derive(Default)]
+    pub struct Calls(Cell<u64>);
+
+    crate::module! {
+        /// For the tests.
+        mod testmod {
+            state: Calls;
+            exceptions {
+                /// A test error.
+                Oops(ValueError),
+            }
+            /// Panic with `message`.
+            fn boom(message: &str) -> u64 {
+                panic!("{message}")
+            }
+            /// Raise Oops.
+            fn oops(m: Module<'_, Calls>) -> Result<(), PyErr> {
+                m.state().0.set(m.state().0.get() + 1);
+                Err(PyErr::new::<Oops>(format!("call {}", m.state().0.get())))
+            }
+            /// Panic without the GIL.
+            fn boom_without_gil(m: Module<'_, Calls>) -> u64 {
+                m.gil().allow_threads(|| panic!("no GIL"))
+            }
+        }
+    }
+
+    #[test]
+    fn panics_errors_and_state() {
+        check(
+            __pymodule_init,
+            r#"
+import gc, sys, testmod
+assert issubclass(testmod.PanicException, BaseException)
+assert not issubclass(testmod.PanicException, Exception)
+for f, args, text in [(testmod.boom, ("at the boundary",), "at the boundary"),
+                      (testmod.boom_without_gil, (), "no GIL")]:
+    try:
+        f(*args)
+        raise AssertionError("no exception")
+    except testmod.PanicException as e:
+        assert str(e) == text, e
+for n in (1, 2):
+    try:
+        testmod.oops()
+    except testmod.Oops as e:
+        assert str(e) == f"call {n}" and isinstance(e, ValueError)
+        assert type(e).__module__ == "testmod" and type(e).__doc__ == "A test error."
+# the state holds the exception types, and tells the collector so (m_traverse)
+assert testmod.Oops in gc.get_referents(testmod)
+assert testmod.__doc__ == "For the tests."
+"#,
+        );
     }
 }

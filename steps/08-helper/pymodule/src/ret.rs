@@ -114,3 +114,32 @@ impl<T: IntoPy> IntoPy for Result<T, PyErr> {
         self.and_then(|value| value.into_py(gil))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::{raised, repr, with_gil};
+
+    fn shown(value: impl IntoPy) -> String {
+        with_gil(|gil| value.into_py(gil).map(repr).unwrap_or_else(raised))
+    }
+
+    #[test]
+    fn results_edges() {
+        assert_eq!(shown(i64::MIN), "-9223372036854775808");
+        assert_eq!(shown(i64::MAX), "9223372036854775807");
+        assert_eq!(shown(u64::MAX), "18446744073709551615");
+        assert_eq!(shown(-0.0), "-0.0");
+        assert_eq!(shown(f64::NAN), "nan");
+        assert_eq!(shown(f64::NEG_INFINITY), "-inf");
+        assert_eq!((shown(true), shown(false)), ("True".into(), "False".into()));
+        assert_eq!(shown(""), "''");
+        assert_eq!(shown(String::from("a\0é")), "'a\\x00é'");
+        assert_eq!(shown(vec![0u8, 255]), "b'\\x00\\xff'");
+        assert_eq!(shown(&b""[..]), "b''");
+        assert_eq!(shown(()), "None");
+        assert_eq!((shown(Some(1_i64)), shown(None::<i64>)), ("1".into(), "None".into()));
+        let err: Result<i64, PyErr> = Err(PyErr::new::<crate::exc::ValueError>("no"));
+        assert_eq!(shown(err), "ValueError: no");
+    }
+}

@@ -1,4 +1,3 @@
-// ANCHOR: all
 //! Chapter 3's module `foo`, written with the helper crate.
 
 use pymodule::{PyErr, exc::OverflowError};
@@ -13,4 +12,3 @@ pymodule::module! {
         }
     }
 }
-// ANCHOR_END: all

@@ -12,15 +12,16 @@ import pytest
 
 from conftest import ROOT, STAGE
 
-SCRIPTS = sorted((ROOT / "steps").glob("0[1-6]-*/by-hand.sh"))
+# Every chapter but 7, whose modules only its measuring harness runs.
+SCRIPTS = sorted((ROOT / "steps").glob("0[1-68]-*/by-hand.sh"))
 
 
 def sha256(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_every_chapter_1_to_6_has_one():
-    assert [s.parent.name[:2] for s in SCRIPTS] == ["01", "02", "03", "04", "05", "06"]
+def test_every_chapter_but_7_has_one():
+    assert [s.parent.name[:2] for s in SCRIPTS] == ["01", "02", "03", "04", "05", "06", "08"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda s: s.parent.name[:2])

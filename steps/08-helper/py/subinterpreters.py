@@ -14,7 +14,7 @@ if version >= (3, 13):
         failure = interpreters.run_string(interp, code)
         assert failure is None, failure
 
-    print("an isolated interpreter:", interpreters.new_config("isolated").gil, "GIL")
+    print("an isolated interpreter:", interpreters.new_config("isolated").gil, "GIL", flush=True)
 elif version == (3, 12):
     import _xxsubinterpreters as interpreters  # private
 
@@ -43,7 +43,7 @@ one, two = new(), new()
 run(one, SETUP + "tally.add(10)")
 run(two, SETUP + "tally.add(100)")
 run(one, SETUP + "tally.add_from_threads(4)")
-print(f"main interpreter: tally.count() = {tally.count()}")
+print(f"main interpreter: tally.count() = {tally.count()}", flush=True)
 for name, interp in [("one", one), ("two", two)]:
     run(interp, f"print('interpreter {name}: tally.count() =', tally.count(), flush=True)")
 # foo three ways: this chapter's (with the helper), PyO3's, and chapter 3's (single-phase)
@@ -53,5 +53,5 @@ for folder, label in [(".", "the helper's foo"), ("pyo3", "PyO3's foo"), ("ch03"
     run(one, "del sys.path[0]; sys.modules.pop('foo', None)")
 for interp in (one, two):
     interpreters.destroy(interp)
-print(f"main interpreter: tally.count() = {tally.count()}")
+print(f"main interpreter: tally.count() = {tally.count()}", flush=True)
 # ANCHOR_END: all

@@ -1,3 +1,4 @@
+# ANCHOR: all
 """What a call through the helper costs, against the hand-written function doing the same work:
 instructions per call, counted by callgrind (deterministic; see chapter 7).
 
@@ -92,3 +93,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+# ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Arguments: sorting a `METH_FASTCALL | METH_KEYWORDS` call into parameters, and converting each.
 
 use std::fmt::Write;
@@ -23,6 +24,7 @@ use crate::err::{PyErr, exc, type_name, utf8};
 /// assert_eq!(pymodule::embed::raised(err), "OverflowError: int too big to convert");
 /// # });
 /// ```
+// ANCHOR: trait
 pub trait FromPy<'a>: Sized {
     /// Whether the parameter may be left out (only `Option<T>` says yes).
     const OPTIONAL: bool = false;
@@ -34,6 +36,7 @@ pub trait FromPy<'a>: Sized {
     /// The GIL is held, and `obj` is NULL (see above) or a valid object that lives for `'a`.
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr>;
 }
+// ANCHOR_END: trait
 
 /// TypeError "keywords must be strings", replacing the exception that `utf8` set.
 #[cold]
@@ -54,6 +57,7 @@ unsafe fn failed<T: PartialEq>(value: T, error_value: T) -> bool {
     value == error_value && unsafe { !ffi::PyErr_Occurred().is_null() }
 }
 
+// ANCHOR: i64
 impl FromPy<'_> for i64 {
     #[inline(always)]
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
@@ -64,6 +68,7 @@ impl FromPy<'_> for i64 {
         if unsafe { failed(value, -1) } { Err(unsafe { PyErr::already_set() }) } else { Ok(value) }
     }
 }
+// ANCHOR_END: i64
 
 impl FromPy<'_> for u64 {
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
@@ -193,6 +198,7 @@ pub struct Signature {
     pub positional_only: bool,
 }
 
+// ANCHOR: parse
 /// Sorts the arguments of a `METH_FASTCALL | METH_KEYWORDS` call into the `N` parameters of
 /// `sig`: a borrowed reference per parameter, NULL for an optional one that was left out. The
 /// common case, every parameter passed by position, is a copy; anything else goes to
@@ -217,6 +223,7 @@ pub unsafe fn parse<const N: usize>(
     unsafe { sig.sort(args, nargs, kwnames, &mut out)? };
     Ok(out)
 }
+// ANCHOR_END: parse
 
 impl Signature {
     /// The general case of [`parse`]: fewer arguments, keywords, or errors. The messages are
@@ -370,6 +377,7 @@ pub unsafe fn extract<'a, T: FromPy<'a>>(
         Err(err) => Err(sig.argument_error(param, err)),
     }
 }
+// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The module definition: multi-phase initialisation, the slots each CPython version accepts, and
 //! the per-module state with its garbage-collector hooks.
 
@@ -28,6 +29,7 @@ pub struct ExceptionDef {
     pub base: crate::err::Kind,
 }
 
+// ANCHOR: state
 /// The module's state as CPython allocates it (`m_size` bytes, zeroed, before `Py_mod_exec`).
 /// `ready` is false until exec has written the rest, so the collector's hooks, which may run
 /// before exec, can tell.
@@ -43,6 +45,7 @@ pub(crate) struct Header {
     /// Strong references to the module's exception types (index 0: PanicException).
     pub(crate) exceptions: Vec<*mut ffi::PyObject>,
 }
+// ANCHOR_END: state
 
 /// The header of a module's state, if exec has initialised it.
 ///
@@ -65,6 +68,7 @@ pub struct Methods(pub &'static [ffi::PyMethodDef]);
 // SAFETY: never written after compilation; CPython reads it.
 unsafe impl Sync for Methods {}
 
+// ANCHOR: slots
 /// The slot tables for CPython 3.10–3.11, 3.12, and 3.13 on, ending with a zero slot each.
 pub struct Slots(pub [[ffi::PyModuleDef_Slot; 4]; 3]);
 // SAFETY: as for Methods.
@@ -92,6 +96,7 @@ impl Slots {
         Slots([[exec, END, END, END], [exec, multi, END, END], [exec, multi, gil, END]])
     }
 }
+// ANCHOR_END: slots
 
 /// A module's definition: one `PyModuleDef` per slot table, of which `PyInit_` hands CPython the
 /// one for the running version. CPython writes into the one it gets (its object header and
@@ -117,6 +122,7 @@ impl ModuleDef {
         ])
     }
 
+    // ANCHOR: init
     /// What `PyInit_<name>` returns: the definition for the running CPython, which CPython then
     /// uses to create the module and run its exec slot.
     pub fn init(&'static self) -> *mut ffi::PyObject {
@@ -129,6 +135,7 @@ impl ModuleDef {
         // SAFETY: PyInit_ is called by CPython with the GIL held; the definition is static.
         unsafe { ffi::PyModuleDef_Init(self.0[i].get()) }
     }
+    // ANCHOR_END: init
 }
 
 const fn definition<M: Spec>(
@@ -150,6 +157,7 @@ const fn definition<M: Spec>(
     }
 }
 
+// ANCHOR: version
 /// The running CPython's (major, minor), read from `Py_GetVersion()` ("3.12.1 (main, ...").
 /// (`Py_Version`, a number, is in the stable ABI only from 3.11 on.)
 fn running_version() -> (u32, u32) {
@@ -163,6 +171,7 @@ fn running_version() -> (u32, u32) {
     });
     (parts.next().unwrap_or(3), parts.next().unwrap_or(0))
 }
+// ANCHOR_END: version
 
 /// The `Py_mod_exec` slot: creates the module's exception types, adds them to it, and writes its
 /// state. On any failure it releases what it made and returns -1 with an exception set.
@@ -217,6 +226,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
     }
 }
 
+// ANCHOR: traverse
 /// `m_traverse`: tells the garbage collector about the references the state holds.
 unsafe extern "C" fn traverse(
     module: *mut ffi::PyObject,
@@ -235,6 +245,7 @@ unsafe extern "C" fn traverse(
     }
     0
 }
+// ANCHOR_END: traverse
 
 /// `m_clear`: drops the state's references (to break a cycle through the module).
 unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
@@ -337,3 +348,4 @@ const fn put(out: &mut [u8], n: usize, bytes: &[u8]) -> usize {
     }
     n + bytes.len()
 }
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Errors: a Rust value that becomes a Python exception when a function returns it.
 
 use std::borrow::Cow;
@@ -28,6 +29,7 @@ use crate::def::header;
 ///
 /// It is one pointer wide, so a `Result<i64, PyErr>` comes back in two registers: `None` means
 /// that CPython has already set the exception (a C API call failed), and a box holds a new one.
+// ANCHOR: pyerr
 pub struct PyErr(Option<Box<New>>);
 
 /// An exception to raise, of this kind, with this message.
@@ -35,6 +37,7 @@ struct New {
     kind: Kind,
     message: Cow<'static, str>,
 }
+// ANCHOR_END: pyerr
 
 /// Where an exception type lives: a built-in one is a static of CPython's, a module's own one is
 /// in that module's state, at this index.
@@ -249,3 +252,4 @@ pub mod exc {
         OSError = PyExc_OSError, SystemError = PyExc_SystemError,
     }
 }
+// ANCHOR_END: all

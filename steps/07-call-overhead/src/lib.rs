@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Chapter 7: `sum` as a `METH_FASTCALL` function in Rust, converting its arguments by hand.
 //!
 //! The whole module is Rust on raw pyo3-ffi, the way chapter 5 builds one: the method table, the
@@ -95,3 +96,4 @@ pub unsafe extern "C" fn PyInit_rust_fastcall() -> *mut PyObject {
     // SAFETY: MODULE lives as long as the program, and only CPython uses it, holding the GIL.
     unsafe { PyModule_Create(&raw mut MODULE) }
 }
+// ANCHOR_END: all

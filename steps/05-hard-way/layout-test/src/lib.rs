@@ -22,12 +22,14 @@ mod tests {
     /// Same size, same alignment, and every listed field at the same offset with the same size.
     macro_rules! same_layout {
         ($ty:ident { $($field:ident),* }) => {{
-            assert_eq!(size_of::<ours::$ty>(), size_of::<theirs::$ty>(), "size of {}", stringify!($ty));
-            assert_eq!(align_of::<ours::$ty>(), align_of::<theirs::$ty>(), "alignment of {}", stringify!($ty));
+            let name = stringify!($ty);
+            assert_eq!(size_of::<ours::$ty>(), size_of::<theirs::$ty>(), "size of {name}");
+            assert_eq!(align_of::<ours::$ty>(), align_of::<theirs::$ty>(), "alignment of {name}");
             $(assert_eq!(offset_of!(ours::$ty, $field), offset_of!(theirs::$ty, $field),
-                         "offset of {}.{}", stringify!($ty), stringify!($field));
-              assert_eq!(field_size(|s: &ours::$ty| &s.$field), field_size(|s: &theirs::$ty| &s.$field),
-                         "size of {}.{}", stringify!($ty), stringify!($field));)*
+                         "offset of {name}.{}", stringify!($field));
+              assert_eq!(field_size(|s: &ours::$ty| &s.$field),
+                         field_size(|s: &theirs::$ty| &s.$field),
+                         "size of {name}.{}", stringify!($field));)*
         }};
     }
 

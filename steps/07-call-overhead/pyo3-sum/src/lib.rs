@@ -1,7 +1,7 @@
+// ANCHOR: all
 //! Chapter 7: the same `sum` with PyO3, which writes the method table, the argument conversion
 //! and the module's init function for us.
 
-// ANCHOR: all
 use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 

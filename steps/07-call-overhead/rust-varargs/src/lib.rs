@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Chapter 7: the Rust twin of chapter 2's C `sum`: `METH_VARARGS`, with the argument tuple
 //! unpacked by `PyArg_ParseTuple(args, "LL", ...)`. The whole module is Rust on raw pyo3-ffi.
 
@@ -64,3 +65,4 @@ pub unsafe extern "C" fn PyInit_rust_varargs() -> *mut PyObject {
     // SAFETY: MODULE lives as long as the program, and only CPython uses it, holding the GIL.
     unsafe { PyModule_Create(&raw mut MODULE) }
 }
+// ANCHOR_END: all

@@ -47,7 +47,8 @@ print(f"main interpreter: tally.count() = {tally.count()}", flush=True)
 for name, interp in [("one", one), ("two", two)]:
     run(interp, f"print('interpreter {name}: tally.count() =', tally.count(), flush=True)")
 # foo three ways: this chapter's (with the helper), PyO3's, and chapter 3's (single-phase)
-for folder, label in [(".", "the helper's foo"), ("pyo3", "PyO3's foo"), ("ch03", "chapter 3's foo")]:
+FOOS = [(".", "the helper's foo"), ("pyo3", "PyO3's foo"), ("ch03", "chapter 3's foo")]
+for folder, label in FOOS:
     path = os.path.join(os.getcwd(), folder)
     run(one, f"sys.path.insert(0, {path!r}); LABEL = {label!r}" + TRY_FOO)
     run(one, "del sys.path[0]; sys.modules.pop('foo', None)")

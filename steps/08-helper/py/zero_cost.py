@@ -32,7 +32,11 @@ RATIOS = [  # (label, numerator, denominator)
 ]
 # ANCHOR_END: cases
 N1, N2 = 200, 1200
-LOOP = "def loop(n, f, repeat=__import__('itertools').repeat):\n    for _ in repeat(None, n):\n        CALL\n"
+LOOP = """
+def loop(n, f, repeat=__import__("itertools").repeat):
+    for _ in repeat(None, n):
+        CALL
+"""
 
 
 def child(folder):

@@ -362,7 +362,8 @@ impl Signature {
     }
 }
 
-/// Converts the argument for parameter `param` of a call, naming the function and the parameter in an error.
+/// Converts the argument for parameter `param` of a call, naming the function and the parameter
+/// in an error.
 ///
 /// # Safety
 /// As for [`FromPy::from_py`].

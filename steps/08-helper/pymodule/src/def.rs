@@ -327,7 +327,7 @@ const fn doc_write(sig: Option<&crate::args::Signature>, lines: &[&str], out: &m
         let mut j = skip;
         while j < line.len() {
             if line[j] == 0 {
-                panic!("a docstring holds a NUL character");
+                panic!("NUL in a docstring");
             }
             n = put(out, n, &[line[j]]);
             j += 1;

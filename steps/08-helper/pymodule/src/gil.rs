@@ -138,7 +138,7 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     ///             m.detach(|attach| {
     ///                 std::thread::scope(|s| {
     ///                     for _ in 0..4 {
-    ///                         s.spawn(|| attach.with_gil(|m| m.state().0.set(m.state().0.get() + 1)));
+    ///                         s.spawn(|| attach.with_gil(|m| m.state().0.update(|n| n + 1)));
     ///                     }
     ///                 })
     ///             });
@@ -146,7 +146,9 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     ///         }
     ///     }
     /// }
-    /// # fn main() { pymodule::embed::check(__pymodule_init, "import threads; assert threads.four() == 4"); }
+    /// # fn main() {
+    /// #     pymodule::embed::check(__pymodule_init, "import threads; assert threads.four() == 4");
+    /// # }
     /// ```
     // ANCHOR: detach
     pub fn detach<T: Send>(self, f: impl FnOnce(Attach<'_, S>) -> T + Send) -> T {

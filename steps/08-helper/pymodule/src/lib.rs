@@ -29,7 +29,9 @@
 //!         }
 //!     }
 //! }
-//! # fn main() { pymodule::embed::check(__pymodule_init, "import foo; assert foo.sum(2, 40) == 42"); }
+//! # fn main() {
+//! #     pymodule::embed::check(__pymodule_init, "import foo; assert foo.sum(2, 40) == 42");
+//! # }
 //! ```
 //!
 //! [PEP 489]: https://peps.python.org/pep-0489/

@@ -155,7 +155,7 @@ macro_rules! __doc {
             $crate::__private::doc_bytes($sig, LINES);
         match $crate::__private::CStr::from_bytes_with_nul(&BYTES) {
             Ok(doc) => doc,
-            Err(_) => panic!("a docstring holds a NUL character"),
+            Err(_) => panic!("NUL in a docstring"),
         }
     }};
 }
@@ -166,7 +166,8 @@ macro_rules! __doc {
 #[macro_export]
 macro_rules! __function {
     // The module, as the first parameter.
-    (@parse $f:ident $head:tt [] [] ; $m:ident : Module<$lt:lifetime, $st:ty> $(, $($rest:tt)*)?) => {
+    (@parse $f:ident $head:tt [] [] ;
+        $m:ident : Module<$lt:lifetime, $st:ty> $(, $($rest:tt)*)?) => {
         $crate::__function! { @parse $f $head [$m: Module<$lt, $st>] [] ; $($($rest)*)? }
     };
     // `/` after the last parameter: all of them are positional-only.

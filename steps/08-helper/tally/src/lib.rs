@@ -59,7 +59,9 @@ pymodule::module! {
         }
         // ANCHOR_END: primes
         /// Every argument type the helper converts, described back.
-        fn describe(i: i64, u: u64, x: f64, flag: bool, text: &str, data: &[u8], extra: Option<i64>) -> String {
+        fn describe(
+            i: i64, u: u64, x: f64, flag: bool, text: &str, data: &[u8], extra: Option<i64>,
+        ) -> String {
             format!("i={i} u={u} x={x:?} flag={flag} text={text:?} data={data:?} extra={extra:?}")
         }
     }

@@ -47,6 +47,15 @@ EXCLUDED_MODULES: dict[str, str] = {
 # ANCHOR_END: registry
 # Chapter 7's one-argument controls (c_one_arg: twice(x) = 2x, with METH_O and METH_FASTCALL).
 VALID_ARGS.update({"twice_o": (21000,), "twice_fastcall": (21000,)})
+# Chapter 8: the helper's modules (foo's sum is above). tally keeps a count per module object;
+# add_from_threads starts that many OS threads, which take the GIL back, and joins them.
+VALID_ARGS.update({
+    "sum_kw": (2000, 40000),
+    "tally.add": (3000,),
+    "tally.count": (),
+    "add_from_threads": (2,),
+    "describe": (-12345, 12345, 0.5, True, "héllo wörld", b"bytes here", 4000),
+})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the
@@ -58,6 +67,7 @@ MODELS: dict[str, Callable] = {
     "encode": lambda text: str.encode(text, "utf-8"),
     "twice_o": lambda x: 2 * operator.index(x),
     "twice_fastcall": lambda x: 2 * operator.index(x),
+    "sum_kw": lambda a, b: operator.index(a) + operator.index(b),
 }
 
 
@@ -74,6 +84,7 @@ HOSTILE_INT_LIMIT: dict[str, int] = {
     "count_primes": 10_000,  # the work grows with n
     "count_primes_nogil": 10_000,
     "sleep": 2,  # milliseconds
+    "add_from_threads": 5,  # threads started per call
 }
 
 # Functions whose valid calls are too slow for the leak test's million calls, with the number they
@@ -82,6 +93,7 @@ LEAK_CALLS: dict[str, int] = {
     "tick": 50_000,  # each call starts an OS thread (about 20 µs)
     "every": 20_000,  # each call starts an OS thread that takes the GIL (about 100 µs)
     "gil": 20_000,  # each call starts an OS thread and hands the GIL to it (about 50 µs)
+    "add_from_threads": 20_000,  # each call starts two OS threads that take the GIL
 }
 
 # Modules whose functions leave threads running after they return, with the function that waits
@@ -98,6 +110,8 @@ UNTRACKED_ARGS_OK: dict[str, str] = {
     "tick": "a count of 0 ticks is what keeps a million calls cheap",
     "every": "a count of 0 callbacks is what keeps a million calls cheap",
     "sleep": "its one argument is milliseconds to sleep, so 0 is the only cheap valid value",
+    "add_from_threads": "its one argument is a number of threads to start: a large one is slow",
+    "describe": "its `flag` must be a bool, and True is a single shared object",
 }
 
 WHERE = "tests/ch06_registry.py (VALID_ARGS)"

@@ -149,10 +149,10 @@ def test_quick_run_writes_complete_json(tmp_path):
     report = json.loads(out.read_text())
     by_name = {r["name"]: r for r in report["rows"]}
     assert list(by_name) == [name for name, _, _, _ in calls.PATHS]
-    for name in [*PORTABLE, "cffi", "go"]:
+    for name in [*PORTABLE, "cffi", "go", "helper"]:
         row = by_name[name]
         assert row["missing"] is None and row["instructions"] > 50 and row["ns_min"] > 0, row
-    assert by_name["helper"]["missing"] == "not built yet"
+    assert by_name["helper"]["missing"] is None and by_name["helper"]["instructions"] > 50
     assert by_name["go"]["what"].startswith("Go through cgo, METH_VARARGS (go1."), by_name["go"]
     assert set(report["ratios"]) >= {"rust-fastcall/c-fastcall", "rust-varargs/c-varargs",
                                      "fastest/operator.add", "rust-fastcall/pyo3",

@@ -59,9 +59,8 @@ def load_cffi(folder):
 
 
 def load_helper(folder):
-    # A later chapter's helper crate fills this row in: stage its module as helper_sum.abi3.so
-    # (a `sum` written with the helper) in steps/07-call-overhead/commands.toml, and add
-    # "helper_sum" to MODULES in tests/test_ch07_modules.py, whose contract it must pass.
+    # Chapter 8's helper crate: helper_sum.abi3.so, a `sum` written with it
+    # (steps/08-helper/helper-sum), staged by steps/07-call-overhead/commands.toml.
     try:
         return load_module(folder, "helper_sum")
     except Missing:
@@ -89,7 +88,7 @@ PATHS = [
      lambda d: load_module(d, "rust_varargs"), True),
     ("rust-fastcall", "Rust, METH_FASTCALL, converted by hand",
      lambda d: load_module(d, "rust_fastcall"), True),
-    ("helper", "Rust, with the helper crate", load_helper, False),
+    ("helper", "Rust, with chapter 8's helper crate", load_helper, True),
     ("pyo3", "PyO3 #[pyfunction]", lambda d: load_module(d, "pyo3_sum"), True),
     ("go", "Go through cgo, METH_VARARGS", lambda d: load_module(d, "go_sum"), True),
     # A control pair with one argument: the same function, twice(21), under the two calling

@@ -1,0 +1,351 @@
+// ANCHOR: all
+//! The module definition: multi-phase initialisation, the slots each CPython version accepts, and
+//! the per-module state with its garbage-collector hooks.
+
+use std::cell::UnsafeCell;
+use std::ffi::{CStr, c_int, c_void};
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+
+use pyo3_ffi as ffi;
+
+/// What [`module!`](crate::module!) knows about a module, for the functions below.
+pub trait Spec: 'static {
+    /// The module's own state (`()` if it has none).
+    type State: Default + Send + 'static;
+    /// Its exception types: `PanicException` first, then those it declares.
+    const EXCEPTIONS: &'static [ExceptionDef];
+}
+
+/// An exception type that a module creates when it is executed.
+pub struct ExceptionDef {
+    /// The module attribute it becomes.
+    pub attr: &'static CStr,
+    /// `module.Name`: its `__module__` and the name tracebacks show.
+    pub qualname: &'static CStr,
+    /// Its docstring.
+    pub doc: &'static CStr,
+    /// Its base class, a built-in exception.
+    pub base: crate::err::Kind,
+}
+
+// ANCHOR: state
+/// The module's state as CPython allocates it (`m_size` bytes, zeroed, before `Py_mod_exec`).
+/// `ready` is false until exec has written the rest, so the collector's hooks, which may run
+/// before exec, can tell.
+#[repr(C)]
+pub(crate) struct Slot<S> {
+    pub(crate) header: Header,
+    pub(crate) user: S,
+}
+
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) ready: bool,
+    /// Strong references to the module's exception types (index 0: PanicException).
+    pub(crate) exceptions: Vec<*mut ffi::PyObject>,
+}
+// ANCHOR_END: state
+
+/// The header of a module's state, if exec has initialised it.
+///
+/// # Safety
+/// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
+pub(crate) unsafe fn header<'a>(module: *mut ffi::PyObject) -> Option<&'a Header> {
+    // SAFETY: the caller's promise: the state is NULL, zeroed (ready == false) or a Slot.
+    unsafe {
+        let state = ffi::PyModule_GetState(module).cast::<Header>();
+        if state.is_null() {
+            ffi::PyErr_Clear();
+            return None;
+        }
+        if ptr::addr_of!((*state).ready).read() { Some(&*state) } else { None }
+    }
+}
+
+/// A method table; CPython only reads it, so sharing it between threads is fine.
+pub struct Methods(pub &'static [ffi::PyMethodDef]);
+// SAFETY: never written after compilation; CPython reads it.
+unsafe impl Sync for Methods {}
+
+// ANCHOR: slots
+/// The slot tables for CPython 3.10–3.11, 3.12, and 3.13 on, ending with a zero slot each.
+pub struct Slots(pub [[ffi::PyModuleDef_Slot; 4]; 3]);
+// SAFETY: as for Methods.
+unsafe impl Sync for Slots {}
+
+const END: ffi::PyModuleDef_Slot = ffi::PyModuleDef_Slot { slot: 0, value: ptr::null_mut() };
+
+impl Slots {
+    /// `Py_mod_exec` for every version; `Py_mod_multiple_interpreters` (3.12) saying that the
+    /// module supports an interpreter with its own GIL; `Py_mod_gil` (3.13) saying that it needs
+    /// the GIL. CPython before 3.12 refuses a slot number it does not know ("module uses unknown
+    /// slot ID"), so each version gets only the slots it knows. pyo3-ffi offers the slot numbers
+    /// under `abi3-py310`, but the values only for 3.12 and 3.13 builds, so they are written here.
+    pub const fn new<M: Spec>() -> Self {
+        let exec =
+            ffi::PyModuleDef_Slot { slot: ffi::Py_mod_exec, value: exec::<M> as *mut c_void };
+        // Py_MOD_PER_INTERPRETER_GIL_SUPPORTED: nothing of the module's is shared between
+        // interpreters; all it keeps is in the module's state.
+        let multi = ffi::PyModuleDef_Slot {
+            slot: ffi::Py_mod_multiple_interpreters,
+            value: 2 as *mut c_void,
+        };
+        // Py_MOD_GIL_USED: a module's state is shared (`&S`) by whoever holds the GIL.
+        let gil = ffi::PyModuleDef_Slot { slot: ffi::Py_mod_gil, value: ptr::null_mut() };
+        Slots([[exec, END, END, END], [exec, multi, END, END], [exec, multi, gil, END]])
+    }
+}
+// ANCHOR_END: slots
+
+/// A module's definition: one `PyModuleDef` per slot table, of which `PyInit_` hands CPython the
+/// one for the running version. CPython writes into the one it gets (its object header and
+/// index), hence the `UnsafeCell`s.
+pub struct ModuleDef([UnsafeCell<ffi::PyModuleDef>; 3]);
+// SAFETY: CPython writes a definition only in PyModuleDef_Init and while creating a module,
+// holding the GIL of the importing interpreter; the module index it takes is atomic since 3.12,
+// the first version where two interpreters can import at once.
+unsafe impl Sync for ModuleDef {}
+
+impl ModuleDef {
+    /// The definitions of module `name`, one per slot table.
+    pub const fn new<M: Spec>(
+        name: &'static CStr,
+        doc: &'static CStr,
+        methods: &'static Methods,
+        slots: &'static Slots,
+    ) -> Self {
+        ModuleDef([
+            UnsafeCell::new(definition::<M>(name, doc, methods, &slots.0[0])),
+            UnsafeCell::new(definition::<M>(name, doc, methods, &slots.0[1])),
+            UnsafeCell::new(definition::<M>(name, doc, methods, &slots.0[2])),
+        ])
+    }
+
+    // ANCHOR: init
+    /// What `PyInit_<name>` returns: the definition for the running CPython, which CPython then
+    /// uses to create the module and run its exec slot.
+    pub fn init(&'static self) -> *mut ffi::PyObject {
+        let (major, minor) = running_version();
+        let i = match (major, minor) {
+            (3, ..=11) => 0,
+            (3, 12) => 1,
+            _ => 2,
+        };
+        // SAFETY: PyInit_ is called by CPython with the GIL held; the definition is static.
+        unsafe { ffi::PyModuleDef_Init(self.0[i].get()) }
+    }
+    // ANCHOR_END: init
+}
+
+const fn definition<M: Spec>(
+    name: &'static CStr,
+    doc: &'static CStr,
+    methods: &'static Methods,
+    slots: &'static [ffi::PyModuleDef_Slot; 4],
+) -> ffi::PyModuleDef {
+    ffi::PyModuleDef {
+        m_base: ffi::PyModuleDef_HEAD_INIT,
+        m_name: name.as_ptr(),
+        m_doc: doc.as_ptr(),
+        m_size: size_of::<Slot<M::State>>() as ffi::Py_ssize_t,
+        m_methods: methods.0.as_ptr().cast_mut(),
+        m_slots: slots.as_ptr().cast_mut(),
+        m_traverse: Some(traverse),
+        m_clear: Some(clear),
+        m_free: Some(free::<M>),
+    }
+}
+
+// ANCHOR: version
+/// The running CPython's (major, minor), read from `Py_GetVersion()` ("3.12.1 (main, ...").
+/// (`Py_Version`, a number, is in the stable ABI only from 3.11 on.)
+fn running_version() -> (u32, u32) {
+    // SAFETY: Py_GetVersion returns a static NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_bytes();
+    let mut parts = text.split(|&b| b == b'.' || b == b' ').map(|digits| {
+        digits
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .fold(0u32, |n, b| n.saturating_mul(10).saturating_add(u32::from(b - b'0')))
+    });
+    (parts.next().unwrap_or(3), parts.next().unwrap_or(0))
+}
+// ANCHOR_END: version
+
+/// The `Py_mod_exec` slot: creates the module's exception types, adds them to it, and writes its
+/// state. On any failure it releases what it made and returns -1 with an exception set.
+unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
+    const { assert!(align_of::<Slot<()>>() <= 16) };
+    let run = || {
+        let mut types: Vec<*mut ffi::PyObject> = Vec::with_capacity(M::EXCEPTIONS.len());
+        for def in M::EXCEPTIONS {
+            let base = match def.base {
+                crate::err::Kind::Builtin(get) => get(),
+                crate::err::Kind::Module(i) => types[i],
+            };
+            // SAFETY: the GIL is held (CPython runs exec slots with it); the names and the
+            // docstring are NUL-terminated.
+            let ty = unsafe {
+                ffi::PyErr_NewExceptionWithDoc(
+                    def.qualname.as_ptr(),
+                    def.doc.as_ptr(),
+                    base,
+                    ptr::null_mut(),
+                )
+            };
+            // SAFETY: `module` is the module being executed; AddObjectRef takes its own
+            // reference, so `types` keeps ours.
+            if ty.is_null()
+                || unsafe { ffi::PyModule_AddObjectRef(module, def.attr.as_ptr(), ty) } < 0
+            {
+                for t in types.into_iter().chain((!ty.is_null()).then_some(ty)) {
+                    // SAFETY: references we own.
+                    unsafe { ffi::Py_DecRef(t) };
+                }
+                return -1;
+            }
+            types.push(ty);
+        }
+        let user = M::State::default();
+        // SAFETY: CPython allocated m_size = size_of::<Slot<State>>() bytes for the state,
+        // aligned for it (asserted above), before running this slot.
+        unsafe {
+            let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
+            state.write(Slot { header: Header { ready: true, exceptions: types }, user });
+        }
+        0
+    };
+    match panic::catch_unwind(AssertUnwindSafe(run)) {
+        Ok(status) => status,
+        Err(payload) => {
+            // SAFETY: the GIL is held; the state is not ready, so this raises SystemError.
+            unsafe { crate::gil::raise_panic(module, payload) };
+            -1
+        }
+    }
+}
+
+// ANCHOR: traverse
+/// `m_traverse`: tells the garbage collector about the references the state holds.
+unsafe extern "C" fn traverse(
+    module: *mut ffi::PyObject,
+    visit: ffi::visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: CPython calls this for our module, with the GIL held.
+    if let Some(header) = unsafe { header(module) } {
+        for &ty in header.exceptions.iter().filter(|t| !t.is_null()) {
+            // SAFETY: `ty` is a live object we hold a reference to.
+            let status = unsafe { visit(ty, arg) };
+            if status != 0 {
+                return status;
+            }
+        }
+    }
+    0
+}
+// ANCHOR_END: traverse
+
+/// `m_clear`: drops the state's references (to break a cycle through the module).
+unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
+    // SAFETY: CPython calls this for our module, with the GIL held.
+    unsafe {
+        let state = ffi::PyModule_GetState(module).cast::<Header>();
+        if !state.is_null() && (*state).ready {
+            for ty in (*state).exceptions.iter_mut() {
+                let old = std::mem::replace(ty, ptr::null_mut());
+                if !old.is_null() {
+                    ffi::Py_DecRef(old);
+                }
+            }
+        }
+    }
+    0
+}
+
+/// `m_free`: the module is being deallocated; drop its state.
+unsafe extern "C" fn free<M: Spec>(module: *mut c_void) {
+    let module = module.cast::<ffi::PyObject>();
+    // SAFETY: as for clear; the state is a Slot<State> when ready, and is dropped once.
+    unsafe {
+        clear(module);
+        let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
+        if !state.is_null() && (*state).header.ready {
+            (*state).header.ready = false;
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+                ptr::drop_in_place(&raw mut (*state).header.exceptions);
+                ptr::drop_in_place(&raw mut (*state).user);
+            }));
+        }
+    }
+}
+
+/// The length of the docstring that [`doc_bytes`] writes, NUL included.
+pub const fn doc_len(sig: Option<&crate::args::Signature>, lines: &[&str]) -> usize {
+    doc_write(sig, lines, &mut [])
+}
+
+/// A docstring from `///` lines (each without its first space), as C wants it. With a signature,
+/// it starts with `name($module, a, b=None, /)\n--\n\n`, from which CPython makes the function's
+/// `__text_signature__` (what `inspect.signature` reads) and leaves it out of `__doc__`.
+pub const fn doc_bytes<const N: usize>(
+    sig: Option<&crate::args::Signature>,
+    lines: &[&str],
+) -> [u8; N] {
+    let mut out = [0u8; N];
+    doc_write(sig, lines, &mut out);
+    out
+}
+
+const fn doc_write(sig: Option<&crate::args::Signature>, lines: &[&str], out: &mut [u8]) -> usize {
+    let mut n = 0;
+    if let Some(sig) = sig {
+        n = put(out, n, sig.name.as_bytes());
+        n = put(out, n, b"($module");
+        let mut i = 0;
+        while i < sig.params.len() {
+            n = put(out, n, b", ");
+            n = put(out, n, sig.params[i].name.as_bytes());
+            if sig.params[i].optional {
+                n = put(out, n, b"=None");
+            }
+            i += 1;
+        }
+        if sig.positional_only && !sig.params.is_empty() {
+            n = put(out, n, b", /");
+        }
+        n = put(out, n, b")\n--\n\n");
+    }
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].as_bytes();
+        let skip = if !line.is_empty() && line[0] == b' ' { 1 } else { 0 };
+        if i > 0 {
+            n = put(out, n, b"\n");
+        }
+        let mut j = skip;
+        while j < line.len() {
+            if line[j] == 0 {
+                panic!("NUL in a docstring");
+            }
+            n = put(out, n, &[line[j]]);
+            j += 1;
+        }
+        i += 1;
+    }
+    put(out, n, b"\0")
+}
+
+/// Writes `bytes` at `out[n..]` if `out` is long enough (the first pass only counts).
+const fn put(out: &mut [u8], n: usize, bytes: &[u8]) -> usize {
+    let mut i = 0;
+    while i < bytes.len() {
+        if n + i < out.len() {
+            out[n + i] = bytes[i];
+        }
+        i += 1;
+    }
+    n + bytes.len()
+}
+// ANCHOR_END: all

@@ -1,0 +1,255 @@
+// ANCHOR: all
+//! Errors: a Rust value that becomes a Python exception when a function returns it.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ptr;
+
+use pyo3_ffi as ffi;
+
+use crate::def::header;
+
+/// A Python exception, as a Rust error.
+///
+/// A function of a [`module!`](crate::module!) that returns `Err(PyErr)` raises it. Make one with
+/// [`PyErr::new`], naming a built-in exception type of [`exc`] or one that the module declares:
+///
+/// ```
+/// use pymodule::{PyErr, exc::ValueError};
+///
+/// fn parse_percent(text: &str) -> Result<u8, PyErr> {
+///     match text.strip_suffix('%').and_then(|n| n.parse().ok()) {
+///         Some(n) if n <= 100 => Ok(n),
+///         _ => Err(PyErr::new::<ValueError>(format!("not a percentage: {text:?}"))),
+///     }
+/// }
+/// assert_eq!(parse_percent("42%").unwrap(), 42);
+/// assert!(parse_percent("420%").is_err());
+/// ```
+///
+/// It is one pointer wide, so a `Result<i64, PyErr>` comes back in two registers: `None` means
+/// that CPython has already set the exception (a C API call failed), and a box holds a new one.
+// ANCHOR: pyerr
+pub struct PyErr(Option<Box<New>>);
+
+/// An exception to raise, of this kind, with this message.
+struct New {
+    kind: Kind,
+    message: Cow<'static, str>,
+}
+// ANCHOR_END: pyerr
+
+/// Where an exception type lives: a built-in one is a static of CPython's, a module's own one is
+/// in that module's state, at this index.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Builtin(fn() -> *mut ffi::PyObject),
+    Module(usize),
+}
+
+/// An exception type that [`PyErr::new`] can raise: a built-in one of [`exc`], or one declared in
+/// the `exceptions` block of [`module!`](crate::module!), which implements it for you.
+pub trait Exception {
+    #[doc(hidden)]
+    const KIND: Kind;
+}
+
+impl PyErr {
+    /// An exception of type `E` with this message, raised when the function returns it.
+    pub fn new<E: Exception>(message: impl Into<Cow<'static, str>>) -> Self {
+        PyErr(Some(Box::new(New { kind: E::KIND, message: message.into() })))
+    }
+
+    /// The exception that a failed C API call has already set.
+    ///
+    /// # Safety
+    /// An exception must be set in this thread (`PyErr_Occurred()` is not NULL) when the error
+    /// is raised, and nothing may clear it before then.
+    pub unsafe fn already_set() -> Self {
+        PyErr(None)
+    }
+
+    /// The message, for an error made with [`PyErr::new`]; `None` for one CPython has set.
+    pub fn message(&self) -> Option<&str> {
+        self.0.as_ref().map(|new| &*new.message)
+    }
+
+    /// Puts `prefix` in front of the message, whoever made the exception.
+    #[cold]
+    pub(crate) fn with_prefix(self, prefix: &str) -> Self {
+        match self.0 {
+            Some(mut new) => {
+                new.message = format!("{prefix}{}", new.message).into();
+                PyErr(Some(new))
+            }
+            // SAFETY: None promises that an exception is set, and we hold the GIL (the error
+            // is being handled inside a call from Python).
+            None => unsafe { prefix_set_exception(prefix) },
+        }
+    }
+
+    /// Raises the exception in the current thread. `module` is the module whose function
+    /// returned it, for the module's own exception types.
+    ///
+    /// # Safety
+    /// The GIL is held, and `module` is a module object made by [`module!`](crate::module!).
+    #[cold]
+    #[inline(never)]
+    pub(crate) unsafe fn restore(self, module: *mut ffi::PyObject) {
+        let Some(new) = self.0 else { return };
+        let New { kind, message } = *new;
+        // SAFETY: the caller's promises.
+        let ty = match kind {
+            Kind::Builtin(get) => get(),
+            Kind::Module(index) => unsafe { module_exception(module, index) },
+        };
+        // SAFETY: the GIL is held; the pointer and length describe valid UTF-8.
+        let text = unsafe {
+            ffi::PyUnicode_FromStringAndSize(message.as_ptr().cast(), message.len() as _)
+        };
+        if text.is_null() {
+            return; // MemoryError is set
+        }
+        // SAFETY: `ty` is an exception type, `text` a new reference that we release.
+        unsafe {
+            ffi::PyErr_SetObject(ty, text);
+            ffi::Py_DecRef(text);
+        }
+    }
+}
+
+impl fmt::Debug for PyErr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => f.write_str("PyErr(already set)"),
+            Some(new) => write!(f, "PyErr({:?})", new.message),
+        }
+    }
+}
+
+/// The module's exception type at `index` (0 is its PanicException); SystemError if the module
+/// has none (it cannot happen for a module that [`module!`](crate::module!) made).
+///
+/// # Safety
+/// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
+pub(crate) unsafe fn module_exception(
+    module: *mut ffi::PyObject,
+    index: usize,
+) -> *mut ffi::PyObject {
+    // SAFETY: the caller's promise; `header` checks that the state is initialised.
+    match unsafe { header(module) } {
+        Some(h) if index < h.exceptions.len() => h.exceptions[index],
+        // SAFETY: a static of CPython's, read with the GIL held.
+        _ => unsafe { ffi::PyExc_SystemError },
+    }
+}
+
+/// Replaces the message of the exception that is set with `prefix` + its message, keeping its
+/// type. Returns `PyErr::already_set()`.
+///
+/// # Safety
+/// The GIL is held and an exception is set.
+unsafe fn prefix_set_exception(prefix: &str) -> PyErr {
+    let (mut ty, mut value, mut tb) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+    // SAFETY: the GIL is held; Fetch hands us three references (or NULLs), which we restore or
+    // release below.
+    unsafe {
+        ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+        ffi::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
+        let text = if value.is_null() { ptr::null_mut() } else { ffi::PyObject_Str(value) };
+        match (text.is_null(), utf8(text)) {
+            (false, Some(old)) => {
+                let new = format!("{prefix}{old}");
+                let msg = ffi::PyUnicode_FromStringAndSize(new.as_ptr().cast(), new.len() as _);
+                ffi::Py_DecRef(text);
+                if msg.is_null() {
+                    ffi::PyErr_Restore(ty, value, tb);
+                } else {
+                    ffi::PyErr_SetObject(ty, msg);
+                    ffi::Py_DecRef(msg);
+                    for obj in [ty, value, tb] {
+                        if !obj.is_null() {
+                            ffi::Py_DecRef(obj);
+                        }
+                    }
+                }
+            }
+            _ => {
+                if !text.is_null() {
+                    ffi::Py_DecRef(text);
+                }
+                ffi::PyErr_Clear();
+                ffi::PyErr_Restore(ty, value, tb);
+            }
+        }
+        PyErr::already_set()
+    }
+}
+
+/// The UTF-8 of a `str` object, borrowed from it; `None` (with an exception set) if it has none.
+///
+/// # Safety
+/// The GIL is held and `obj` is NULL or a valid object that outlives the result.
+#[inline(always)]
+pub(crate) unsafe fn utf8<'a>(obj: *mut ffi::PyObject) -> Option<&'a str> {
+    if obj.is_null() {
+        return None;
+    }
+    let mut len: ffi::Py_ssize_t = 0;
+    // SAFETY: the caller's promise.
+    let data = unsafe { ffi::PyUnicode_AsUTF8AndSize(obj, &mut len) };
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: CPython returns `len` bytes of valid UTF-8, kept alive by the object.
+    Some(unsafe {
+        std::str::from_utf8_unchecked(std::slice::from_raw_parts(data.cast(), len as _))
+    })
+}
+
+/// `type(obj).__name__`, for messages.
+///
+/// # Safety
+/// The GIL is held and `obj` is a valid object.
+pub(crate) unsafe fn type_name(obj: *mut ffi::PyObject) -> String {
+    // SAFETY: the caller's promise; every reference we get is released.
+    unsafe {
+        let name = ffi::PyObject_GetAttrString(ffi::Py_TYPE(obj).cast(), c"__name__".as_ptr());
+        let text = utf8(name).map(str::to_owned);
+        if !name.is_null() {
+            ffi::Py_DecRef(name);
+        }
+        text.unwrap_or_else(|| {
+            ffi::PyErr_Clear();
+            "?".into()
+        })
+    }
+}
+
+/// Built-in exception types, for [`PyErr::new`] and as bases of a module's own exceptions.
+pub mod exc {
+    use super::Kind;
+
+    macro_rules! builtin {
+        ($($name:ident = $static:ident),* $(,)?) => {$(
+            #[doc = concat!("Python's built-in `", stringify!($name), "`.")]
+            pub struct $name;
+            impl super::Exception for $name {
+                // SAFETY: reading one of CPython's exception statics, which are set before any
+                // module loads and never change.
+                const KIND: Kind = Kind::Builtin(|| unsafe { pyo3_ffi::$static });
+            }
+        )*};
+    }
+
+    builtin! {
+        BaseException = PyExc_BaseException, Exception = PyExc_Exception,
+        ArithmeticError = PyExc_ArithmeticError, OverflowError = PyExc_OverflowError,
+        ZeroDivisionError = PyExc_ZeroDivisionError, ValueError = PyExc_ValueError,
+        TypeError = PyExc_TypeError, KeyError = PyExc_KeyError, IndexError = PyExc_IndexError,
+        LookupError = PyExc_LookupError, RuntimeError = PyExc_RuntimeError,
+        OSError = PyExc_OSError, SystemError = PyExc_SystemError,
+    }
+}
+// ANCHOR_END: all

@@ -1,0 +1,275 @@
+// ANCHOR: all
+//! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+
+use pyo3_ffi as ffi;
+
+use crate::def::header;
+use crate::err::{PyErr, module_exception};
+
+/// Proof that the current thread holds the GIL, for the lifetime `'py`.
+///
+/// It is zero-sized, so passing it around costs nothing, and it is neither `Send` nor `Sync`, so
+/// it never leaves its thread: a closure that captures it (or a [`Module`], which holds one) is
+/// not `Send`, and [`Gil::allow_threads`] refuses it:
+///
+/// ```compile_fail
+/// fn leak(gil: pymodule::Gil<'_>) {
+///     gil.allow_threads(|| drop(gil)); // error: `Gil` cannot be shared between threads
+/// }
+/// ```
+#[derive(Clone, Copy)]
+pub struct Gil<'py>(PhantomData<(&'py (), *mut ())>);
+
+impl<'py> Gil<'py> {
+    /// The token, for code that knows the GIL is held (a function CPython calls, for one).
+    ///
+    /// # Safety
+    /// The current thread must hold the GIL for all of `'py`.
+    pub unsafe fn assume() -> Self {
+        Gil(PhantomData)
+    }
+
+    /// Releases the GIL while `f` runs, so that other Python threads can run meanwhile, and takes
+    /// it back before returning `f`'s result. A panic in `f` is carried across, after the GIL is
+    /// taken back.
+    ///
+    /// `f` must be `Send`, and so must its result: the bound that keeps Python objects out. Every
+    /// handle to a Python object that this crate gives you ([`Gil`], [`Module`]) is not `Send`,
+    /// and neither is a raw `*mut PyObject`. What `f` may capture is plain Rust data, including
+    /// the `&str` and `&[u8]` arguments of a function: they borrow the immutable contents of a
+    /// `str` or `bytes` object that the caller keeps alive for the whole call. The bound is
+    /// stricter than needed (an `Rc` is not `Send`, yet harmless here) and not airtight:
+    /// `unsafe impl Send` on a wrapper around a `*mut PyObject`, or a raw pointer kept in a
+    /// static, gets past it, and calling [`ffi`](crate::ffi) functions inside `f` is `unsafe`
+    /// for that reason.
+    ///
+    /// ```
+    /// # pymodule::embed::with_gil(|gil| {
+    /// let gil: pymodule::Gil = gil;
+    /// let words = "the quick brown fox";
+    /// let n = gil.allow_threads(|| words.split(' ').count());
+    /// assert_eq!(n, 4);
+    /// # });
+    /// ```
+    // ANCHOR: allow-threads
+    pub fn allow_threads<T: Send>(self, f: impl FnOnce() -> T + Send) -> T {
+        // SAFETY: `self` proves that this thread holds the GIL; we take it back below before
+        // anything else can use Python.
+        let tstate = unsafe { ffi::PyEval_SaveThread() };
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        // SAFETY: `tstate` is this thread's state, saved above.
+        unsafe { ffi::PyEval_RestoreThread(tstate) };
+        result.unwrap_or_else(|payload| panic::resume_unwind(payload))
+    }
+    // ANCHOR_END: allow-threads
+}
+
+/// The module object a function was called on, with its state: the `m: Module<'_, State>` first
+/// parameter of a function of [`module!`](crate::module!).
+pub struct Module<'py, S> {
+    ptr: *mut ffi::PyObject,
+    gil: Gil<'py>,
+    state: PhantomData<&'py S>,
+}
+
+impl<S> Clone for Module<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Module<'_, S> {}
+
+impl<'py, S: Send + 'static> Module<'py, S> {
+    /// # Safety
+    /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, and it
+    /// stays alive for `'py`.
+    #[doc(hidden)]
+    pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
+        Module { ptr, gil, state: PhantomData }
+    }
+
+    /// The module object, borrowed.
+    pub fn as_ptr(&self) -> *mut ffi::PyObject {
+        self.ptr
+    }
+
+    /// The token that proves the GIL is held.
+    pub fn gil(&self) -> Gil<'py> {
+        self.gil
+    }
+
+    /// This module's state: one per module object, so one per interpreter that imported it.
+    ///
+    /// It is shared (`&S`): use `Cell`, `RefCell` or atomics for what changes. Holding the GIL
+    /// is what makes a `Cell` safe here, which is one reason the module declares that it needs
+    /// the GIL (the `Py_mod_gil` slot).
+    pub fn state(&self) -> &'py S {
+        // SAFETY: from_raw's promise: a module of ours, alive for 'py, whose state was
+        // initialised by the exec slot before any of its functions could be called.
+        unsafe {
+            let slot = ffi::PyModule_GetState(self.ptr).cast::<crate::def::Slot<S>>();
+            &(*slot).user
+        }
+    }
+
+    /// Releases the GIL while `f` runs, like [`Gil::allow_threads`], and hands `f` an
+    /// [`Attach`]: threads that `f` starts can use it to take the GIL back and reach this
+    /// module's state. The threads must end before `f` returns, which `std::thread::scope`
+    /// guarantees: `Attach` borrows from this call, so a `std::thread::spawn`ed thread, which
+    /// could outlive it, cannot take one.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use pymodule::Module;
+    ///
+    /// #[derive(Default)]
+    /// pub struct Calls(Cell<u64>);
+    ///
+    /// pymodule::module! {
+    ///     mod threads {
+    ///         state: Calls;
+    ///         /// Four threads each add 1 to the module's count, holding the GIL to do it.
+    ///         fn four(m: Module<'_, Calls>) -> u64 {
+    ///             m.detach(|attach| {
+    ///                 std::thread::scope(|s| {
+    ///                     for _ in 0..4 {
+    ///                         s.spawn(|| attach.with_gil(|m| m.state().0.update(|n| n + 1)));
+    ///                     }
+    ///                 })
+    ///             });
+    ///             m.state().0.get()
+    ///         }
+    ///     }
+    /// }
+    /// # fn main() {
+    /// #     pymodule::embed::check(__pymodule_init, "import threads; assert threads.four() == 4");
+    /// # }
+    /// ```
+    // ANCHOR: detach
+    pub fn detach<T: Send>(self, f: impl FnOnce(Attach<'_, S>) -> T + Send) -> T {
+        // SAFETY: the GIL is held (self.gil), so there is a current interpreter: the module's.
+        let interp = unsafe { ffi::PyInterpreterState_Get() };
+        let attach = Attach { module: self.ptr, interp, call: PhantomData };
+        self.gil.allow_threads(move || f(attach))
+    }
+    // ANCHOR_END: detach
+}
+
+/// Lets any thread take the GIL of a module's interpreter and use the module: see
+/// [`Module::detach`]. It is `Send` and `Sync` (given `S: Send`), and `Copy`.
+pub struct Attach<'call, S> {
+    module: *mut ffi::PyObject,
+    interp: *mut ffi::PyInterpreterState,
+    call: PhantomData<&'call S>,
+}
+
+impl<S> Clone for Attach<'_, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Attach<'_, S> {}
+// SAFETY: the pointers are only used with the GIL of their interpreter held (with_gil), and the
+// module outlives 'call, during which the calling thread keeps its reference to it.
+unsafe impl<S: Send> Send for Attach<'_, S> {}
+// SAFETY: as above; `with_gil` takes `&self` and serialises every use through the GIL.
+unsafe impl<S: Send> Sync for Attach<'_, S> {}
+
+impl<S: Send + 'static> Attach<'_, S> {
+    /// Takes the GIL of the module's interpreter, runs `f` with the module, and releases it.
+    ///
+    /// It works in a thread that Python never saw, and in a subinterpreter: it makes a thread
+    /// state for this thread in the module's interpreter (`PyThreadState_New`), which
+    /// `PyGILState_Ensure` cannot do (it only knows the main interpreter), and deletes it
+    /// afterwards. Call it from a thread that does not hold the GIL already, or it waits for
+    /// itself forever.
+    // ANCHOR: with-gil
+    pub fn with_gil<T>(&self, f: impl for<'py> FnOnce(Module<'py, S>) -> T) -> T {
+        // SAFETY: `interp` is the live interpreter of the module (see `detach`); a new thread
+        // state for it, made current with its GIL taken, then cleared (GIL held), released
+        // and deleted (GIL not held), is the documented life of a thread state.
+        unsafe {
+            let tstate = ffi::PyThreadState_New(self.interp);
+            if tstate.is_null() {
+                panic!("could not make a thread state (out of memory)");
+            }
+            ffi::PyEval_RestoreThread(tstate);
+            let module = Module::from_raw(self.module, Gil::assume());
+            let result = panic::catch_unwind(AssertUnwindSafe(|| f(module)));
+            ffi::PyThreadState_Clear(tstate);
+            ffi::PyEval_SaveThread();
+            ffi::PyThreadState_Delete(tstate);
+            result.unwrap_or_else(|payload| panic::resume_unwind(payload))
+        }
+    }
+    // ANCHOR_END: with-gil
+}
+
+/// Runs a function's body for CPython: a result becomes a new reference, an error a raised
+/// exception and NULL, and a panic the module's `PanicException` and NULL. Nothing unwinds into
+/// CPython's frames.
+///
+/// # Safety
+/// CPython is calling a function of `module`, a module made by [`module!`](crate::module!), with
+/// the GIL held.
+#[doc(hidden)]
+#[inline(always)]
+// ANCHOR: trampoline
+pub unsafe fn trampoline(
+    module: *mut ffi::PyObject,
+    body: impl for<'py> FnOnce(Gil<'py>) -> Result<*mut ffi::PyObject, PyErr>,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython holds the GIL for us during the call.
+    let gil = unsafe { Gil::assume() };
+    match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
+        Ok(Ok(obj)) => obj,
+        Ok(Err(err)) => {
+            // SAFETY: the caller's promise.
+            unsafe { err.restore(module) };
+            ptr::null_mut()
+        }
+        Err(payload) => {
+            // SAFETY: the caller's promise.
+            unsafe { raise_panic(module, payload) };
+            ptr::null_mut()
+        }
+    }
+}
+// ANCHOR_END: trampoline
+
+/// Raises the module's `PanicException` with the panic's message.
+///
+/// # Safety
+/// As for [`trampoline`].
+#[cold]
+#[inline(never)]
+pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn Any + Send>) {
+    let message = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a Rust panic".to_owned()
+    };
+    // Dropping a payload can itself panic; that must not unwind from here either.
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
+    // SAFETY: the caller's promise; index 0 is the PanicException of every module of ours.
+    unsafe {
+        let ty = if header(module).is_some() {
+            module_exception(module, 0)
+        } else {
+            ffi::PyExc_SystemError
+        };
+        let text = ffi::PyUnicode_FromStringAndSize(message.as_ptr().cast(), message.len() as _);
+        if !text.is_null() {
+            ffi::PyErr_SetObject(ty, text);
+            ffi::Py_DecRef(text);
+        }
+    }
+}
+// ANCHOR_END: all

@@ -1,0 +1,139 @@
+// ANCHOR: all
+//! A thin helper for writing Python extension modules in Rust on [`pyo3_ffi`]: the library that the
+//! original post announced as "go-pymodule" and never published, done in Rust.
+//!
+//! It does three things, and only those:
+//!
+//! - **Module and method export.** The [`module!`] macro writes the method table, the module
+//!   definition (multi-phase initialisation, [PEP 489]) and the exported `PyInit_<name>` function.
+//!   Each module keeps its state, and the exception types it declares, in its own module object,
+//!   never in a process-wide static, so it can be imported into several interpreters at once.
+//! - **Arguments by signature.** A function's Rust parameters say how to convert its arguments
+//!   ([`FromPy`]), and its return type how to convert the result ([`IntoPy`]). Functions use
+//!   `METH_FASTCALL | METH_KEYWORDS`: no argument tuple, no format string, keywords work.
+//! - **The GIL.** A [`Gil`] token proves that the thread holds it; [`Gil::allow_threads`]
+//!   releases it around Rust work that cannot touch Python objects, and [`Module::detach`] lets
+//!   other threads take it back, with the module's state in reach.
+//!
+//! Everything else is plain [`pyo3_ffi`], re-exported as [`ffi`].
+//!
+//! ```
+//! pymodule::module! {
+//!     /// A module with one function.
+//!     mod foo {
+//!         /// Add two numbers.
+//!         fn sum(a: i64, b: i64, /) -> Result<i64, pymodule::PyErr> {
+//!             a.checked_add(b).ok_or_else(|| {
+//!                 pymodule::PyErr::new::<pymodule::exc::OverflowError>("too big")
+//!             })
+//!         }
+//!     }
+//! }
+//! # fn main() {
+//! #     pymodule::embed::check(__pymodule_init, "import foo; assert foo.sum(2, 40) == 42");
+//! # }
+//! ```
+//!
+//! [PEP 489]: https://peps.python.org/pep-0489/
+
+#![deny(missing_docs)]
+
+pub use pyo3_ffi as ffi;
+
+mod args;
+mod def;
+#[cfg(feature = "embed")]
+#[doc(hidden)]
+pub mod embed;
+mod err;
+mod gil;
+mod macros;
+mod ret;
+
+pub use args::{FromPy, Param, Signature};
+pub use err::{Exception, PyErr, exc};
+pub use gil::{Attach, Gil, Module};
+pub use ret::IntoPy;
+
+/// What the [`module!`] macro expands to refers to these; they are not meant for other code.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::args::{extract, parse};
+    pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
+    pub use crate::err::Kind;
+    pub use crate::gil::trampoline;
+    pub use core::ffi::CStr;
+    pub use core::ptr::null_mut;
+
+    /// A C string from a literal that must end with a NUL, checked at compile time.
+    pub const fn cstr(bytes: &'static str) -> &'static CStr {
+        match CStr::from_bytes_with_nul(bytes.as_bytes()) {
+            Ok(s) => s,
+            Err(_) => panic!("a name or a docstring holds a NUL character"),
+        }
+    }
+}
+// ANCHOR_END: all
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use crate::embed::check;
+    use crate::{Module, PyErr};
+
+    #[derive(Default)]
+    pub struct Calls(Cell<u64>);
+
+    crate::module! {
+        /// For the tests.
+        mod testmod {
+            state: Calls;
+            exceptions {
+                /// A test error.
+                Oops(ValueError),
+            }
+            /// Panic with `message`.
+            fn boom(message: &str) -> u64 {
+                panic!("{message}")
+            }
+            /// Raise Oops.
+            fn oops(m: Module<'_, Calls>) -> Result<(), PyErr> {
+                m.state().0.set(m.state().0.get() + 1);
+                Err(PyErr::new::<Oops>(format!("call {}", m.state().0.get())))
+            }
+            /// Panic without the GIL.
+            fn boom_without_gil(m: Module<'_, Calls>) -> u64 {
+                m.gil().allow_threads(|| panic!("no GIL"))
+            }
+        }
+    }
+
+    #[test]
+    fn panics_errors_and_state() {
+        check(
+            __pymodule_init,
+            r#"
+import gc, sys, testmod
+assert issubclass(testmod.PanicException, BaseException)
+assert not issubclass(testmod.PanicException, Exception)
+for f, args, text in [(testmod.boom, ("at the boundary",), "at the boundary"),
+                      (testmod.boom_without_gil, (), "no GIL")]:
+    try:
+        f(*args)
+        raise AssertionError("no exception")
+    except testmod.PanicException as e:
+        assert str(e) == text, e
+for n in (1, 2):
+    try:
+        testmod.oops()
+    except testmod.Oops as e:
+        assert str(e) == f"call {n}" and isinstance(e, ValueError)
+        assert type(e).__module__ == "testmod" and type(e).__doc__ == "A test error."
+# the state holds the exception types, and tells the collector so (m_traverse)
+assert testmod.Oops in gc.get_referents(testmod)
+assert testmod.__doc__ == "For the tests."
+"#,
+        );
+    }
+}

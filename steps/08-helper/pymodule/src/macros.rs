@@ -1,0 +1,251 @@
+//! The `module!` macro: a module's functions, exceptions and state, in one declaration.
+
+/// Declares a Python extension module: its functions, its exception types and its state, and
+/// writes the method table, the module definition and the exported `PyInit_<name>`.
+///
+/// ```
+/// use std::cell::Cell;
+/// use pymodule::{Module, PyErr};
+///
+/// #[derive(Default)]
+/// pub struct Counter {
+///     total: Cell<u64>,
+/// }
+///
+/// pymodule::module! {
+///     /// Counts things.
+///     mod counter {
+///         state: Counter;
+///         exceptions {
+///             /// Raised when a count would overflow.
+///             TooMany(OverflowError),
+///         }
+///         /// Add `n` (1 if left out) to the total, and return the new total.
+///         fn add(m: Module<'_, Counter>, n: Option<u64>) -> Result<u64, PyErr> {
+///             let total = &m.state().total;
+///             let new = total.get().checked_add(n.unwrap_or(1));
+///             total.set(new.ok_or_else(|| PyErr::new::<TooMany>("the total would overflow"))?);
+///             Ok(total.get())
+///         }
+///     }
+/// }
+/// # fn main() { pymodule::embed::check(__pymodule_init, r#"
+/// import counter, inspect
+/// assert (counter.add(), counter.add(41), counter.add(n=8)) == (1, 42, 50)
+/// assert str(inspect.signature(counter.add)) == "(n=None)"
+/// assert counter.add.__doc__ == "Add `n` (1 if left out) to the total, and return the new total."
+/// try:
+///     counter.add(2**64 - 1)
+/// except counter.TooMany as e:
+///     assert str(e) == "the total would overflow" and isinstance(e, OverflowError)
+/// "#); }
+/// ```
+///
+/// The parts, in this order:
+///
+/// - `///` lines: the module's docstring. Then `mod NAME`: `import NAME` calls `PyInit_NAME`.
+/// - `state: TYPE;` (optional): the module's state, made with `Default` when the module is
+///   executed, and dropped with the module. It must be `Send` and hold no Python objects.
+/// - `exceptions { ... }` (optional): exception types, each `Name(Base)` with `Base` one of
+///   [`exc`](crate::exc). Each becomes a Rust type for [`PyErr::new`](crate::PyErr::new) and a
+///   class in the module, made anew for each module object. Every module also gets
+///   `PanicException` (a `BaseException`), which a panic in a function raises.
+/// - Functions, written as Rust functions whose parameter types implement
+///   [`FromPy`](crate::FromPy) and whose return type implements [`IntoPy`](crate::IntoPy). A
+///   first parameter of type `Module<'_, STATE>` receives the module. A `/` after the last
+///   parameter makes them all positional-only, as in Python.
+#[macro_export]
+macro_rules! module {
+    (
+        $(#[doc = $mdoc:literal])*
+        mod $name:ident {
+            $(state: $state:ty;)?
+            $(exceptions {
+                $( $(#[doc = $edoc:literal])* $exc:ident($base:ident) ),* $(,)?
+            })?
+            $(
+                $(#[doc = $fdoc:literal])*
+                fn $f:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
+            )*
+        }
+    ) => {
+        $($(
+            $(#[doc = $edoc])*
+            pub struct $exc;
+            impl $crate::Exception for $exc {
+                const KIND: $crate::__private::Kind =
+                    $crate::__private::Kind::Module(__Exceptions::$exc as usize);
+            }
+        )*)?
+
+        /// Index of each exception type in the module's state.
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        enum __Exceptions { PanicException, $($($exc,)*)? }
+
+        #[doc(hidden)]
+        struct __Spec;
+        impl $crate::__private::Spec for __Spec {
+            type State = $crate::__state!($($state)?);
+            const EXCEPTIONS: &'static [$crate::__private::ExceptionDef] = &[
+                $crate::__private::ExceptionDef {
+                    attr: c"PanicException",
+                    qualname: $crate::__private::cstr(
+                        concat!(stringify!($name), ".PanicException\0")),
+                    doc: c"A Rust panic, caught before it reached Python.",
+                    base: <$crate::exc::BaseException as $crate::Exception>::KIND,
+                },
+                $($($crate::__private::ExceptionDef {
+                    attr: $crate::__private::cstr(concat!(stringify!($exc), "\0")),
+                    qualname: $crate::__private::cstr(
+                        concat!(stringify!($name), ".", stringify!($exc), "\0")),
+                    doc: $crate::__doc!(None; $($edoc)*),
+                    base: <$crate::exc::$base as $crate::Exception>::KIND,
+                },)*)?
+            ];
+        }
+
+        $(
+            $crate::__function! {
+                @parse $f [[$($fdoc)*] [$($ret)?] $body] [] [] ; $($params)*
+            }
+        )*
+
+        static __PYMODULE_METHODS: $crate::__private::Methods =
+            $crate::__private::Methods(&[$($f::METHOD,)* $crate::ffi::PyMethodDef::zeroed()]);
+        static __PYMODULE_SLOTS: $crate::__private::Slots =
+            $crate::__private::Slots::new::<__Spec>();
+        static __PYMODULE_DEF: $crate::__private::ModuleDef =
+            $crate::__private::ModuleDef::new::<__Spec>(
+                $crate::__private::cstr(concat!(stringify!($name), "\0")),
+                $crate::__doc!(None; $($mdoc)*),
+                &__PYMODULE_METHODS,
+                &__PYMODULE_SLOTS,
+            );
+
+        /// The module's entry point, exported as `PyInit_<name>`: it hands CPython the module's
+        /// definition.
+        #[doc(hidden)]
+        #[unsafe(export_name = concat!("PyInit_", stringify!($name)))]
+        pub extern "C" fn __pymodule_init() -> *mut $crate::ffi::PyObject {
+            __PYMODULE_DEF.init()
+        }
+    };
+}
+
+/// The state type, `()` when the module declares none.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __state {
+    () => {
+        ()
+    };
+    ($state:ty) => {
+        $state
+    };
+}
+
+/// A docstring as a `&'static CStr`, from `///` lines (and a signature, for a function).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __doc {
+    ($sig:expr; $($line:literal)*) => {{
+        const LINES: &[&str] = &[$($line),*];
+        static BYTES: [u8; $crate::__private::doc_len($sig, LINES)] =
+            $crate::__private::doc_bytes($sig, LINES);
+        match $crate::__private::CStr::from_bytes_with_nul(&BYTES) {
+            Ok(doc) => doc,
+            Err(_) => panic!("NUL in a docstring"),
+        }
+    }};
+}
+
+/// One function: reads its parameters, then writes the function as the user wrote it and a
+/// module named like it holding its signature, its `extern "C"` wrapper and its method-table row.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __function {
+    // The module, as the first parameter.
+    (@parse $f:ident $head:tt [] [] ;
+        $m:ident : Module<$lt:lifetime, $st:ty> $(, $($rest:tt)*)?) => {
+        $crate::__function! { @parse $f $head [$m: Module<$lt, $st>] [] ; $($($rest)*)? }
+    };
+    // `/` after the last parameter: all of them are positional-only.
+    (@parse $f:ident $head:tt $m:tt $params:tt ; / $(,)?) => {
+        $crate::__function! { @emit $f $head $m $params true }
+    };
+    (@parse $f:ident $head:tt $m:tt [$($p:tt)*] ; $a:ident : $t:ty $(, $($rest:tt)*)?) => {
+        $crate::__function! { @parse $f $head $m [$($p)* ($a: $t)] ; $($($rest)*)? }
+    };
+    (@parse $f:ident $head:tt $m:tt $params:tt ; ) => {
+        $crate::__function! { @emit $f $head $m $params false }
+    };
+    (@emit $f:ident [[$($doc:literal)*] [$($ret:ty)?] $body:block]
+        [$($m:ident : $mty:ty)?] [$(($a:ident : $t:ty))*] $positional_only:literal) => {
+        $(#[doc = $doc])*
+        fn $f($($m: $mty,)? $($a: $t),*) $(-> $ret)? $body
+
+        #[doc(hidden)]
+        mod $f {
+            #[allow(unused_imports)]
+            use super::*;
+
+            const SIG: $crate::Signature = $crate::Signature {
+                name: stringify!($f),
+                params: &[$($crate::Param {
+                    name: stringify!($a),
+                    optional: <$t as $crate::FromPy>::OPTIONAL,
+                }),*],
+                positional_only: $positional_only,
+            };
+
+            /// CPython calls this (`METH_FASTCALL | METH_KEYWORDS`), with the GIL held.
+            unsafe extern "C" fn wrapper(
+                module: *mut $crate::ffi::PyObject,
+                args: *const *mut $crate::ffi::PyObject,
+                nargs: $crate::ffi::Py_ssize_t,
+                kwnames: *mut $crate::ffi::PyObject,
+            ) -> *mut $crate::ffi::PyObject {
+                // SAFETY: CPython calls us as the method table says, so the arguments are what
+                // `parse` expects, and `module` is our module, alive during the call.
+                unsafe {
+                    $crate::__private::trampoline(module, |gil| {
+                        let [$($a),*] = $crate::__private::parse(&SIG, args, nargs, kwnames)?;
+                        $(let $a: $t = $crate::__private::extract($a, &SIG, stringify!($a))?;)*
+                        $(let $m = $crate::Module::<
+                            <super::__Spec as $crate::__private::Spec>::State
+                        >::from_raw(module, gil);)?
+                        $crate::IntoPy::into_py(super::$f($($m,)? $($a),*), gil)
+                    })
+                }
+            }
+
+            /// For a function whose parameters are all positional-only: `METH_FASTCALL`, the
+            /// same call without keyword names, which CPython dispatches a little faster (and
+            /// for which it refuses keyword arguments itself).
+            unsafe extern "C" fn positional(
+                module: *mut $crate::ffi::PyObject,
+                args: *mut *mut $crate::ffi::PyObject,
+                nargs: $crate::ffi::Py_ssize_t,
+            ) -> *mut $crate::ffi::PyObject {
+                // SAFETY: as for `wrapper`, with no keyword names.
+                unsafe { wrapper(module, args.cast_const(), nargs, $crate::__private::null_mut()) }
+            }
+
+            pub(super) const METHOD: $crate::ffi::PyMethodDef = $crate::ffi::PyMethodDef {
+                ml_name: $crate::__private::cstr(concat!(stringify!($f), "\0")).as_ptr(),
+                ml_meth: if $positional_only {
+                    $crate::ffi::PyMethodDefPointer { PyCFunctionFast: positional }
+                } else {
+                    $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper }
+                },
+                ml_flags: if $positional_only {
+                    $crate::ffi::METH_FASTCALL
+                } else {
+                    $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS
+                },
+                ml_doc: $crate::__doc!(Some(&SIG); $($doc)*).as_ptr(),
+            };
+        }
+    };
+}

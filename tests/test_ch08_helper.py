@@ -1,0 +1,123 @@
+"""Chapter 8's modules, written with the helper crate (steps/08-helper), under every CPython >= 3.10
+on the machine: the keyword-taking sum_kw and the hand-written raw_kw keep chapter 7's contract;
+tally keeps its state per module object, raises its own exception, and takes the GIL back from
+threads; and in subinterpreters with their own GIL (3.12 on), each keeps its own state while
+single-phase modules are refused. (The foo module is covered by tests/test_foo_contract.py, the
+hostile-input and leak suites by tests/test_ch06_reliability.py, which find them by themselves.)
+Each run is a child process, so a crash is reported instead of taking pytest down."""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+
+STAGED = STAGE / "08"
+TESTS = Path(__file__).parent
+
+
+def run(version: str, code: str, cwd: Path = STAGED) -> str:
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed on this machine")
+    if not (STAGED / "tally.abi3.so").exists():
+        pytest.fail(f"{STAGED} is not staged: run `just build` first")
+    proc = subprocess.run([python, "-c", code], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, f"under CPython {version}: {describe_exit(proc)}"
+    return proc.stdout
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+@pytest.mark.parametrize("module, function, keywords", [
+    ("helper_sum", "sum", "reject"), ("helper_sum", "sum_kw", "accept"), ("raw_kw", "sum", "accept")])
+def test_sum_contract(module, function, keywords, version):
+    run(version, f"""
+import sys; sys.path.insert(0, {str(TESTS)!r})
+from ch07_contract import check
+from load_extension import load
+check(getattr(load({str(STAGED / (module + '.abi3.so'))!r}), {function!r}), {keywords!r})
+""")
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_tally(version):
+    run(version, """
+import gc, inspect, sys
+sys.path.insert(0, '.')
+import tally
+assert (tally.add(), tally.add(41), tally.add(n=8), tally.add(None), tally.count()) == (1, 42, 50, 51, 51)
+try:
+    tally.add(2**64 - 1)
+    raise AssertionError("no exception")
+except tally.TallyOverflow as e:
+    assert str(e) == "the count would overflow" and isinstance(e, OverflowError)
+assert tally.count() == 51
+assert tally.add_from_threads(16) == 67 and tally.add_from_threads(0) == 67
+try:
+    tally.add_from_threads(65)
+    raise AssertionError("no exception")
+except ValueError:
+    pass
+assert tally.count_primes(100) == 25
+assert tally.describe(1, 2, 3, False, "", b"") == 'i=1 u=2 x=3.0 flag=false text="" data=[] extra=None'
+assert str(inspect.signature(tally.add)) == "(n=None)"
+for args, kwargs, exc, text in [
+        ((), {"m": 1}, TypeError, "add() got an unexpected keyword argument 'm'"),
+        ((1,), {"n": 1}, TypeError, "add() got multiple values for argument 'n'"),
+        ((1, 2), {}, TypeError, "add() takes from 0 to 1 positional arguments but 2 were given"),
+        ((-1,), {}, OverflowError, "add() argument 'n': can't convert negative int to unsigned"),
+        (("1",), {}, TypeError, "add() argument 'n': 'str' object cannot be interpreted as an integer"),
+        ((2**64,), {}, OverflowError, "add() argument 'n': ")]:
+    try:
+        tally.add(*args, **kwargs)
+        raise AssertionError(f"add{args}{kwargs} returned")
+    except exc as e:
+        assert str(e).startswith(text), (args, kwargs, str(e))
+# the module's state holds its exception types and tells the collector (m_traverse)
+assert tally.TallyOverflow in gc.get_referents(tally)
+""")
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_subinterpreters(version):
+    out = run(version, "import runpy; runpy.run_path('subinterpreters.py')")
+    if version in ("3.10", "3.11"):
+        assert out.endswith("no interpreter has its own GIL before 3.12\n"), out
+        return
+    lines = out.splitlines()
+    assert "main interpreter: tally.count() = 1" in lines, out
+    assert "interpreter one: tally.count() = 14" in lines, out  # 10, then 4 threads' 1 each
+    assert "interpreter two: tally.count() = 100" in lines, out
+    assert "  the helper's foo: foo.sum(2, 40) = 42" in lines, out
+    refused = "ImportError: module foo does not support loading in subinterpreters"
+    assert f"  chapter 3's foo: {refused}" in lines, out
+    assert f"  PyO3's foo: {refused}" in lines, out
+    assert lines[-1] == "main interpreter: tally.count() = 1", out
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_each_version_gets_only_the_slots_it_knows(version):
+    """The module definition that PyInit_ returns carries the slots this CPython accepts."""
+    out = run(version, """
+import ctypes, sys
+sys.path.insert(0, '.')
+import tally
+api = ctypes.pythonapi
+api.PyModule_GetDef.restype = ctypes.c_void_p
+api.PyModule_GetDef.argtypes = [ctypes.py_object]
+definition = api.PyModule_GetDef(tally)
+slots = ctypes.cast(definition + 40 + 8 * 4, ctypes.POINTER(ctypes.c_void_p))[0]
+found = []
+while True:
+    number = ctypes.cast(slots, ctypes.POINTER(ctypes.c_int))[0]
+    value = ctypes.cast(slots + 8, ctypes.POINTER(ctypes.c_void_p))[0]
+    if number == 0:
+        break
+    found.append((number, value))
+    slots += 16
+print(found[1:])
+""")
+    expected = {"3.10": [], "3.11": [], "3.12": [(3, 2)]}.get(version, [(3, 2), (4, None)])
+    assert out.strip() == str(expected), out

@@ -7,7 +7,6 @@ import packaging
 from packaging.tags import cpython_tags
 from packaging.utils import parse_wheel_filename
 
-# ANCHOR: interpreters
 # (version, ABI tag): a GIL-enabled build has cp3XX, a free-threaded build cp3XXt.
 INTERPRETERS = [
     ((3, 9), "cp39"),
@@ -18,7 +17,6 @@ INTERPRETERS = [
     ((3, 15), "cp315"),
     ((3, 15), "cp315t"),
 ]
-# ANCHOR_END: interpreters
 
 name, version, build, wheel_tags = parse_wheel_filename(sys.argv[1].rsplit("/", 1)[-1])
 platforms = sorted({t.platform for t in wheel_tags})

@@ -7,7 +7,6 @@ use std::ptr;
 
 use pyo3_ffi::{Py_DECREF, PyModule_Create, PyModuleDef, PyModuleDef_HEAD_INIT, PyObject};
 
-// ANCHOR: violation
 // Not part of the stable ABI. pyo3-ffi declares it only for free-threaded builds without
 // `abi3`, so the `abi3-py310` feature hides it; a declaration of your own gets past that.
 unsafe extern "C" {
@@ -15,7 +14,6 @@ unsafe extern "C" {
 }
 #[allow(clippy::manual_dangling_ptr, reason = "the value 1, as CPython's header defines it")]
 const GIL_NOT_USED: *mut c_void = 1 as *mut c_void; // Py_MOD_GIL_NOT_USED, from the 3.13 headers
-// ANCHOR_END: violation
 
 static mut MODULE: PyModuleDef = PyModuleDef {
     m_base: PyModuleDef_HEAD_INIT,

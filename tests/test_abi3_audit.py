@@ -5,9 +5,13 @@ module that chapter 9 breaks on purpose must fail, on exactly the symbol it decl
 
 abi3audit runs with every network connection refused: it must need none for files on disk."""
 
+import atexit
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -28,10 +32,16 @@ main()
 """
 
 
+# abi3audit's HTTP cache (a SQLite file, made when it is asked about PyPI) goes to a throwaway
+# folder, not to the user's ~/.cache.
+ENV = dict(os.environ, XDG_CACHE_HOME=tempfile.mkdtemp(prefix="abi3audit-cache-"))
+atexit.register(shutil.rmtree, ENV["XDG_CACHE_HOME"], True)
+
+
 def audit(*args: str) -> tuple[int, dict, str]:
     """Runs abi3audit offline with a JSON report; returns its status, the report and its log."""
     proc = subprocess.run([sys.executable, "-c", OFFLINE, "--report", *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=ENV)
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -101,7 +111,7 @@ def test_the_deliberate_violation_fails():
 def test_the_audit_really_is_offline():
     """The same entry point, asked about a package on PyPI, fails: no request got through."""
     proc = subprocess.run([sys.executable, "-c", OFFLINE, "foo==1.0"], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, env=ENV)
     assert proc.returncode != 0
     assert "the test refuses every network connection" in proc.stdout + proc.stderr
 

@@ -1,0 +1,71 @@
+"""Chapter 9's wheel: built by maturin, installed by pip into a fresh virtual environment outside the
+repository, and imported from there under every CPython >= 3.10 on the machine, where chapter 3's
+behavioural contract (tests/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ABI3_VERSIONS, ROOT, describe_exit, interpreter
+
+TESTS = Path(__file__).resolve().parent
+NAME = re.compile(r"^foo-1\.0\.0-cp310-abi3-manylinux_(\d+)_(\d+)_x86_64\.whl$")
+
+
+def test_the_wheel_is_named_for_the_stable_abi_of_310(ch09_wheel):
+    assert NAME.match(ch09_wheel.name), ch09_wheel.name
+    with zipfile.ZipFile(ch09_wheel) as z:
+        names = set(z.namelist())
+        wheel_file = z.read("foo-1.0.0.dist-info/WHEEL").decode()
+    assert {"foo/__init__.py", "foo/foo.abi3.so", "foo-1.0.0.dist-info/RECORD"} <= names, names
+    assert f"Tag: {ch09_wheel.name[len('foo-1.0.0-'):-len('.whl')]}" in wheel_file
+
+
+def install(python: str, wheel: Path, where: Path) -> Path:
+    """A new virtual environment for `python` under `where`, with the wheel installed by pip (the
+    test's own pip, pointed at the environment's interpreter: quicker than one pip per venv)."""
+    subprocess.run([python, "-m", "venv", "--without-pip", str(where / "venv")], check=True)
+    venv_python = where / "venv" / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv_python), "install",
+                           "--no-index", "--disable-pip-version-check", str(wheel)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return venv_python
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_installs_and_imports_outside_the_repository(ch09_wheel, version, tmp_path):
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(f"CPython {version} is not installed on this machine")
+    assert ROOT not in tmp_path.parents, "the environment must be outside the repository"
+    venv_python = install(python, ch09_wheel, tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = ("import sys; sys.path.append(sys.argv[1]); import foo, foo_contract; "
+            "foo_contract.check(foo); print(foo.foo.__file__); print(sys.version_info[:2])")
+    proc = subprocess.run([str(venv_python), "-c", code, str(TESTS)], cwd=empty,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"CPython {version}: {describe_exit(proc)}"
+    where, got_version = proc.stdout.splitlines()
+    assert Path(where).is_relative_to(tmp_path / "venv"), where
+    assert where.endswith("site-packages/foo/foo.abi3.so"), where
+    assert got_version == str(tuple(int(x) for x in version.split("."))), got_version
+
+
+def test_pip_for_39_refuses_it(ch09_wheel, tmp_path):
+    """The minimum version is in the tag (cp310), and pip reads it."""
+    python = interpreter("3.9")
+    if python is None:
+        pytest.skip("CPython 3.9 is not installed on this machine")
+    subprocess.run([python, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python",
+                           str(tmp_path / "venv" / "bin" / "python"), "install", "--no-index",
+                           "--disable-pip-version-check", str(ch09_wheel)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "is not a supported wheel on this platform" in proc.stdout + proc.stderr, proc.stderr

@@ -45,6 +45,12 @@ EXCLUDED_MODULES: dict[str, str] = {
                       "text_length() leaks and first() frees objects still in use, on purpose",
 }
 # ANCHOR_END: registry
+# Staged, but not importable by design: chapter 9's deliberate stable-ABI violation declares
+# PyUnstable_Module_SetGIL, which no GIL-enabled CPython exports, so its import fails on every
+# interpreter here (tests/test_abi3_audit.py checks exactly that). Nothing in it can be called.
+UNIMPORTABLE_MODULES: dict[str, str] = {
+    "violation.abi3.so": "chapter 9's deliberate stable-ABI violation, which no GIL build can load",
+}
 # Chapter 7's one-argument controls (c_one_arg: twice(x) = 2x, with METH_O and METH_FASTCALL).
 VALID_ARGS.update({"twice_o": (21000,), "twice_fastcall": (21000,)})
 # Chapter 8: the helper's modules (foo's sum is above). tally keeps a count per module object;

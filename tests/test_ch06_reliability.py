@@ -27,6 +27,7 @@ Set CH06_SEED to replay a hostile-input run; a failure message gives the seed it
 from __future__ import annotations
 
 import json
+import re
 import os
 import random
 import shutil
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from ch06_registry import EXCLUDED_MODULES, WHERE, lookup
+from ch06_registry import EXCLUDED_MODULES, UNIMPORTABLE_MODULES, WHERE, lookup
 from conftest import ROOT, STAGE
 
 PROBE = Path(__file__).with_name("ch06_probe.py")
@@ -68,6 +69,8 @@ def staged_extension_modules() -> list[Path]:
         pytest.fail(f"nothing staged under {STAGE}: run `just build` first")
     found = []
     for so in sorted(STAGE.glob("*/*.so")):
+        if so.name in UNIMPORTABLE_MODULES:
+            continue
         if f"PyInit_{so.name.split('.')[0]}" in exported_symbols(so):
             found.append(so)
     return found
@@ -108,10 +111,10 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
 def parse_report(proc: subprocess.CompletedProcess):
     """The probe's JSON report. A module's own threads may print at any moment (chapter 4's
     `tick N`), even onto the report's line, so the report is decoded up to its end and no further."""
-    start = proc.stdout.find("REPORT {")
-    if start < 0:
+    found = re.search(r"(?m)^REPORT ", proc.stdout)
+    if not found:
         return None
-    report, _ = json.JSONDecoder().raw_decode(proc.stdout, start + len("REPORT "))
+    report, _ = json.JSONDecoder().raw_decode(proc.stdout, found.end())
     return report
 
 
@@ -188,6 +191,11 @@ def test_exclusions_name_real_modules_and_say_why():
         assert name in staged, f"EXCLUDED_MODULES names {name}, which no chapter stages: " \
                                f"remove it from tests/ch06_registry.py"
         assert len(reason) > 20, f"say why {name} is excluded"
+    on_disk = {so.name for so in STAGE.glob("*/*.so")}
+    for name, reason in UNIMPORTABLE_MODULES.items():
+        assert name in on_disk, f"UNIMPORTABLE_MODULES names {name}, which no chapter stages: " \
+                                f"remove it from tests/ch06_registry.py"
+        assert len(reason) > 20, f"say why {name} cannot be imported"
 
 
 def unregistered(module: Path, functions: list[str]) -> str | None:

@@ -24,7 +24,7 @@ elif version == (3, 12):
     def run(interp, code):
         interpreters.run_string(interp, code)
 else:
-    print(f"CPython {sys.version.split()[0]}: no interpreter has its own GIL before 3.12")
+    print(f"CPython {version[0]}.{version[1]}: no interpreter has its own GIL before 3.12")
     sys.exit()
 
 SETUP = f"import sys; sys.path.insert(0, {os.getcwd()!r}); import tally\n"

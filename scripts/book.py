@@ -179,8 +179,9 @@ def command_env(cmd: dict) -> dict[str, str]:
     tools the commands use, then the system's."""
     import shutil
     path = [os.path.realpath(VENV_BIN), os.path.realpath(ROOT / ".venv" / "bin")]
+    search = python_env()["PATH"]
     for tool in ("cc", "readelf", "nm", "go", "cargo"):
-        found = shutil.which(tool, path=python_env()["PATH"])
+        found = shutil.which(tool, path=search)
         if found:
             path.append(os.path.realpath(os.path.dirname(found)))
     path += ["/usr/local/bin", "/usr/bin", "/bin"]
@@ -340,21 +341,26 @@ def sync_sources() -> str:
     except (OSError, ValueError):
         record = None
     now = time.time()
-    hashes = {}
-    for f in source_files():
-        rel = f.relative_to(STEPS).as_posix()
-        hashes[rel] = sha256_file(f)
-        if record is None or record.get(rel) != hashes[rel]:
-            os.utime(f, (now, now))
+    hashes = source_hashes()
+    for rel, digest in hashes.items():
+        if record is None or record.get(rel) != digest:
+            os.utime(STEPS / rel, (now, now))
     record_file.parent.mkdir(parents=True, exist_ok=True)
     record_file.write_text(json.dumps(hashes, indent=0, sort_keys=True))
+    return digest_of(hashes)
+
+
+def source_hashes() -> dict[str, str]:
+    """Each source's hash, by its path relative to steps/."""
+    return {f.relative_to(STEPS).as_posix(): sha256_file(f) for f in source_files()}
+
+
+def digest_of(hashes: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()
 
 
 def sources_digest() -> str:
-    return hashlib.sha256(json.dumps(
-        {f.relative_to(STEPS).as_posix(): sha256_file(f) for f in source_files()},
-        sort_keys=True).encode()).hexdigest()
+    return digest_of(source_hashes())
 
 
 def ensure_staged(step: Step) -> dict[str, str]:

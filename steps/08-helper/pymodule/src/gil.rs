@@ -86,11 +86,33 @@ impl<S> Copy for Module<'_, S> {}
 
 impl<'py, S: Send + 'static> Module<'py, S> {
     /// # Safety
-    /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, and it
-    /// stays alive for `'py`.
+    /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, whose
+    /// exec slot has written the state, and it stays alive for `'py`.
     #[doc(hidden)]
     pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
         Module { ptr, gil, state: PhantomData }
+    }
+
+    /// The module a function of `sig` was called on, or RuntimeError if its state does not exist
+    /// yet: `importlib.util.module_from_spec` makes a module whose functions can be called, and
+    /// only `exec_module` (`PyModule_ExecDef`) allocates the state and runs the exec slot.
+    ///
+    /// # Safety
+    /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, and it
+    /// stays alive for `'py`.
+    #[doc(hidden)]
+    #[inline(always)]
+    pub unsafe fn from_call(
+        ptr: *mut ffi::PyObject,
+        gil: Gil<'py>,
+        sig: &crate::Signature,
+    ) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promise; the GIL is held (`gil`).
+        if unsafe { header(ptr) }.is_some() {
+            Ok(Module { ptr, gil, state: PhantomData })
+        } else {
+            Err(not_executed(sig))
+        }
     }
 
     /// The module object, borrowed.
@@ -109,8 +131,8 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// is what makes a `Cell` safe here, which is one reason the module declares that it needs
     /// the GIL (the `Py_mod_gil` slot).
     pub fn state(&self) -> &'py S {
-        // SAFETY: from_raw's promise: a module of ours, alive for 'py, whose state was
-        // initialised by the exec slot before any of its functions could be called.
+        // SAFETY: from_raw's promise (or from_call's check): a module of ours, alive for 'py,
+        // whose state the exec slot has written.
         unsafe {
             let slot = ffi::PyModule_GetState(self.ptr).cast::<crate::def::Slot<S>>();
             &(*slot).user
@@ -241,6 +263,15 @@ pub unsafe fn trampoline(
     }
 }
 // ANCHOR_END: trampoline
+
+#[cold]
+#[inline(never)]
+fn not_executed(sig: &crate::Signature) -> PyErr {
+    PyErr::new::<crate::exc::RuntimeError>(format!(
+        "{}() called before the module was executed (exec_module makes its state)",
+        sig.name
+    ))
+}
 
 /// Raises the module's `PanicException` with the panic's message.
 ///

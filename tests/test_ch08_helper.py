@@ -185,3 +185,21 @@ for args, exc, text in [((1.5, 2, 3, False, "", b""), TypeError,
         assert type(e) is exc and str(e) == text and not hasattr(e, "__notes__"), repr(e)
 """)
 
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_count_primes_is_bounded(version):
+    """count_primes runs without the GIL, where Ctrl-C cannot stop it: an n above 1,000,000 (well
+    under a second of work) is refused, as in chapter 4, instead of running for ever."""
+    run(version, """
+import sys
+sys.path.insert(0, '.')
+import tally
+for n in (1_000_001, 2**63 - 1, 2**64 - 1):
+    try:
+        tally.count_primes(n)
+        raise AssertionError(f"count_primes({n}) returned")
+    except ValueError as e:
+        assert str(e) == "n must be at most 1000000", str(e)
+assert tally.count_primes(1_000_000) == 78498
+""")

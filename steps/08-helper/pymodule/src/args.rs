@@ -73,8 +73,9 @@ impl FromPy<'_> for i64 {
 
 impl FromPy<'_> for u64 {
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
-        // PyLong_AsUnsignedLongLong takes only an int (anything else is SystemError on 3.10),
-        // so ask for __index__ first, as PyLong_AsLongLong does by itself.
+        // PyLong_AsUnsignedLongLong takes only an int (a float is "TypeError: an integer is
+        // required", an object with __index__ too), so ask for __index__ first, as
+        // PyLong_AsLongLong does by itself.
         // SAFETY: the caller's promises; `int` is a new reference, released below.
         unsafe {
             let int = ffi::PyNumber_Index(obj);

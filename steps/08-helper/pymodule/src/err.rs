@@ -7,7 +7,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::def::header;
+use crate::state::header;
 
 /// A Python exception, as a Rust error.
 ///

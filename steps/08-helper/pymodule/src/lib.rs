@@ -49,6 +49,7 @@ mod err;
 mod gil;
 mod macros;
 mod ret;
+mod state;
 
 pub use args::{FromPy, Param, Signature};
 pub use err::{Exception, PyErr, exc};
@@ -122,7 +123,7 @@ mod tests {
                 let module = crate::ffi::PyModule_FromDefAndSpec(def, spec);
                 assert!(!module.is_null());
                 crate::ffi::PyErr_SetString(crate::ffi::PyExc_ValueError, c"unrelated".as_ptr());
-                assert!(crate::def::header(module).is_none());
+                assert!(crate::state::header(module).is_none());
                 assert_eq!(crate::embed::fetch(), "ValueError: unrelated");
                 crate::ffi::Py_DecRef(module);
             }

@@ -27,7 +27,7 @@ def throwaway_copy(tmp_path: Path) -> Path:
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
             # With the original's modification times: the copies share one cargo target folder,
-            # whose record of source hashes (scripts/book.py, sync_sources) makes cargo rebuild
+            # whose record of source hashes (scripts/bookpipe/build.py, sync_sources) makes cargo rebuild
             # exactly the files whose content differs from its last build, whatever their times.
             # So a copy rebuilds only what it changed, and never reuses another copy's drift.
             shutil.copy2(src, copy / os.fsdecode(f))

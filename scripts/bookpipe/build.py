@@ -28,14 +28,16 @@ def python_env() -> dict[str, str]:
     return env
 
 
-def cargo_build(profile: str | None = None, packages: list[str] | None = None) -> tuple[dict, dict]:
+def cargo_build(profile: str | None = None, packages: list[str] | None = None
+                ) -> tuple[dict, dict, bool]:
     """One `cargo build` of the whole workspace (or of `packages` in `profile`); returns
-    (artifacts, out_dirs) by package name."""
+    (artifacts, out_dirs, ok) by package name. It keeps going past a crate that fails, so that
+    every step that can be built is (`just serve` shows the others' failure on their pages)."""
     import subprocess
     which = ["--profile", profile, *(f"--package={p}" for p in packages or [])] if profile \
         else ["--workspace"]
     proc = subprocess.Popen(
-        ["cargo", "build", *which, "--message-format=json-render-diagnostics"],
+        ["cargo", "build", *which, "--keep-going", "--message-format=json-render-diagnostics"],
         cwd=STEPS, env=python_env(), stdout=subprocess.PIPE, text=True)
     artifacts: dict[str, dict[str, str]] = {}
     out_dirs: dict[str, str] = {}
@@ -51,9 +53,7 @@ def cargo_build(profile: str | None = None, packages: list[str] | None = None) -
                 artifacts.setdefault(pkg, {})["bin:" + msg["target"]["name"]] = msg["executable"]
         elif reason == "build-script-executed":
             out_dirs[package_name(msg["package_id"])] = msg["out_dir"]
-    if proc.wait() != 0:
-        raise Fail("cargo build failed (its messages are above)")
-    return artifacts, out_dirs
+    return artifacts, out_dirs, proc.wait() == 0
 
 
 def package_name(package_id: str) -> str:
@@ -67,34 +67,51 @@ def package_name(package_id: str) -> str:
     return base.rstrip("/").rsplit("/", 1)[-1]
 
 
-def stage(steps: list[Step]) -> None:
-    """Copy what each step's commands need into target/book-work/stage/NN, with a manifest of hashes."""
+def stage(steps: list[Step], keep_going: bool = False) -> dict[str, str]:
+    """Copy what each step's commands need into target/book-work/stage/NN, with a manifest of
+    hashes. A step that cannot be staged (its crate did not build) raises Fail, or with
+    `keep_going` is left unstaged and named in the result: {NN: why}."""
     import shutil
     digest = sync_sources()
-    artifacts, out_dirs = cargo_build()
+    artifacts, out_dirs, ok = cargo_build()
+    failed: dict[str, str] = {}
     for step in steps:
         built = (artifacts, out_dirs)
+        step_ok = ok
         if step.profile:
-            built = cargo_build(step.profile, built_packages(step))
+            # Its own build of the packages it stages (chapter 7 measures release builds): one
+            # build per step, so that no other package's features unify into its crates.
+            *built, step_ok = cargo_build(step.profile, built_packages(step))
         dest = STAGE / step.nn
         tmp = STAGE / f"{step.nn}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         manifest = {}
-        for name, source in sorted(step.stage_spec.items()):
-            # "?SOURCE": staged only if the build made it (e.g. a module that needs a toolchain
-            # the machine may lack); the commands must cope with its absence.
-            optional = source.startswith("?")
-            src = resolve_source(step, source.removeprefix("?"), *built, optional)
-            if src is None:
-                continue
-            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, tmp / name)
-            manifest[name] = sha256_file(tmp / name)
+        try:
+            for name, source in sorted(step.stage_spec.items()):
+                # "?SOURCE": staged only if the build made it (e.g. a module that needs a
+                # toolchain the machine may lack); the commands must cope with its absence.
+                optional = source.startswith("?")
+                src = resolve_source(step, source.removeprefix("?"), *built, optional)
+                if src is None:
+                    continue
+                (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, tmp / name)
+                manifest[name] = sha256_file(tmp / name)
+        except Fail as e:
+            why = f"{e}" + ("" if step_ok else " (cargo build failed: its messages are above)")
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(dest, ignore_errors=True)
+            (STAGE / f"{step.nn}.stamp").unlink(missing_ok=True)
+            if not keep_going:
+                raise Fail(why) from None
+            failed[step.nn] = why
+            continue
         (tmp / ".manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
         (STAGE / f"{step.nn}.stamp").write_text(digest)
+    return failed
 
 
 def built_packages(step: Step) -> list[str]:

@@ -9,8 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from .config import BASE_VERSION, PYVER, READY, ROOT, VERIFIED
-from .run import HUNG, command_env, compared
+from .config import BASE_VERSION, CACHE, FAILURES, PYVER, READY, ROOT, VERIFIED
+from .run import HUNG, command_env, compared, run_command
 from .steps import Step
 
 
@@ -77,10 +77,15 @@ def native_tool_versions() -> str:
     return _TOOL_VERSIONS
 
 
+RUNNER_MODULES = ("config.py", "steps.py", "build.py", "run.py", "verdicts.py")
+
+
 def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h = hashlib.sha256()
-    for module in sorted(Path(__file__).parent.glob("*.py")):  # the runner itself
-        h.update(module.name.encode() + b"\0" + module.read_bytes())
+    # The runner itself: the modules that decide what a command reads, how it runs and how its
+    # output is judged (not the page checks nor the command line, which never change a result).
+    for module in RUNNER_MODULES:
+        h.update(module.encode() + b"\0" + (Path(__file__).parent / module).read_bytes())
     # The interpreter the commands run as `python3` (this one: .venv's) and the native tools they
     # call: a new version of any reruns them all.
     h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
@@ -92,6 +97,42 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h.update(expected_file.name.encode())
     h.update(expected_file.read_bytes() if expected_file.exists() else b"<none>")
     return h.hexdigest()[:32]
+
+
+def checked(step: Step, cid: str, manifest: dict) -> str | None:
+    """Give command `cid` its checked page output (READY): from the cache when a passing result
+    for exactly these inputs is there, else by running it. A failing run leaves its report in
+    FAILURES (which fails `just build`) and a failure box as its page output; returns the report."""
+    key = cache_key(step, cid, manifest)
+    cached = CACHE / f"{step.nn}-{cid}-{key}.txt"
+    if cached.exists():
+        write_ready(step, cid, cached.read_text())
+        return None
+    transcript, problems = run_command(step, cid)
+    report = verdict(step, cid, transcript, problems)
+    if report:
+        fail(step, cid, report)
+        return report
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for old in CACHE.glob(f"{step.nn}-{cid}-*.txt"):
+        old.unlink()
+    cached.write_text(transcript)
+    write_ready(step, cid, transcript)
+    return None
+
+
+def fail(step: Step, cid: str, report: str) -> None:
+    """Record a failure: its report for `check` and `summary`, and a box on the page where the
+    output would be (under `mdbook serve` nothing else would show it)."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    (FAILURES / f"{step.nn}-{cid}.txt").write_text(report)
+    READY.mkdir(parents=True, exist_ok=True)
+    (READY / f"{step.nn}-{cid}.md").write_text(failure_box(step, cid, report))
+
+
+def unbuilt_report(step: Step, cid: str, why: str) -> str:
+    return (f"FAILED: {step.label}, command `{cid}` (python3 is CPython {PYVER})\n"
+            f"  - the step could not be built, so nothing ran: {why}\n")
 
 
 def markdown(transcript: str, cmd: dict) -> str:

@@ -163,7 +163,7 @@ def sha256_file(path: Path) -> str:
 def source_files() -> list[Path]:
     """Every file under steps/ that a build or a command can read (not expectations, not caches)."""
     files = []
-    for dirpath, dirnames, filenames in os.walk(STEPS):
+    for dirpath, dirnames, filenames in os.walk(STEPS, followlinks=True):
         dirnames[:] = sorted(d for d in dirnames
                              if d not in ("expected", "__pycache__", ".pytest_cache", "target"))
         files += [Path(dirpath, f) for f in sorted(filenames)]
@@ -200,6 +200,21 @@ def sync_sources() -> str:
 def source_hashes() -> dict[str, str]:
     """Each source's hash, by its path relative to steps/."""
     return {f.relative_to(STEPS).as_posix(): sha256_file(f) for f in source_files()}
+
+
+_HASHES: dict[str, str] | None = None
+
+
+def step_sources_digest(step: Step) -> str:
+    """The digest of what a step's commands can read of steps/: its own folder and everything
+    outside the chapters' folders (the workspace's files, build-support), symlinks followed."""
+    global _HASHES
+    if _HASHES is None:
+        _HASHES = source_hashes()
+    import re
+    own = step.folder.name + "/"
+    return digest_of({rel: h for rel, h in _HASHES.items()
+                      if rel.startswith(own) or not re.match(r"\d\d-", rel)})
 
 
 def digest_of(hashes: dict[str, str]) -> str:

@@ -76,10 +76,12 @@ def includes(md: Path) -> list[tuple[str, Path, str, str | None]]:
     found = []
     for m in re.finditer(LINK, md.read_text()):
         kind, target = m.group(1), m.group(2)
-        if kind not in ("include", "rustdoc_include"):
+        if kind not in ("include", "rustdoc_include", "playground", "playpen"):
             continue
         spec = target.split()[0]
         path, _, sel = spec.partition(":")
+        if kind in ("playground", "playpen"):  # always the whole file, anchors and all
+            path, sel = spec, ""
         src = (md.parent / path).resolve()
         if not src.is_file():
             found.append((m.group(0), src, "", f"{path} does not exist"))

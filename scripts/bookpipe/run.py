@@ -7,8 +7,39 @@ import os
 from pathlib import Path
 
 from .build import python_env
-from .config import DEFAULT_TIMEOUT, ROOT, RUNS, STAGE, VENV_BIN, Fail
+from .config import DEFAULT_TIMEOUT, ROOT, RUNS, STAGE, VENV_BIN, WORK, Fail
 from .steps import Step
+
+
+HOME = WORK / "home"
+
+
+def cargo_home() -> Path:
+    return Path(os.environ.get("CARGO_HOME") or Path.home() / ".cargo")
+
+
+def rustup_home() -> Path:
+    return Path(os.environ.get("RUSTUP_HOME") or Path.home() / ".rustup")
+
+
+_PATH: str | None = None
+
+
+def command_path() -> str:
+    """The commands' PATH: the book's interpreter, then the folders where the caller's PATH finds
+    the native tools the commands use, then the system's."""
+    global _PATH
+    if _PATH is None:
+        import shutil
+        path = [os.path.realpath(VENV_BIN), os.path.realpath(ROOT / ".venv" / "bin")]
+        search = python_env()["PATH"]
+        for tool in ("cc", "readelf", "nm", "go", "cargo"):
+            found = shutil.which(tool, path=search)
+            if found:
+                path.append(os.path.realpath(os.path.dirname(found)))
+        path += ["/usr/local/bin", "/usr/bin", "/bin"]
+        _PATH = os.pathsep.join(dict.fromkeys(path))
+    return _PATH
 
 
 def command_env(cmd: dict) -> dict[str, str]:
@@ -18,17 +49,14 @@ def command_env(cmd: dict) -> dict[str, str]:
 
     PATH holds the book's interpreter, then the folders where the caller's PATH finds the native
     tools the commands use, then the system's."""
-    import shutil
-    path = [os.path.realpath(VENV_BIN), os.path.realpath(ROOT / ".venv" / "bin")]
-    search = python_env()["PATH"]
-    for tool in ("cc", "readelf", "nm", "go", "cargo"):
-        found = shutil.which(tool, path=search)
-        if found:
-            path.append(os.path.realpath(os.path.dirname(found)))
-    path += ["/usr/local/bin", "/usr/bin", "/bin"]
     env = {
-        "PATH": os.pathsep.join(dict.fromkeys(path)),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "PATH": command_path(),
+        # A home of their own, empty at each run: no configuration file of the reader's (a
+        # ~/.gitconfig, a pip.conf, a ~/.pythonrc) can change an output. Cargo and rustup keep
+        # theirs (the registry cache, the toolchains), whose configuration is in the cache key.
+        "HOME": str(HOME),
+        "CARGO_HOME": str(cargo_home()),
+        "RUSTUP_HOME": str(rustup_home()),
         "LC_ALL": "C.UTF-8",
         "TERM": "dumb",
         "NO_COLOR": "1",
@@ -52,7 +80,7 @@ def lines_of(cmd: dict) -> list[dict]:
 
 def normalise(text: str, workdir: Path, cmd: dict) -> str:
     import re
-    text = text.replace(str(workdir), ".").replace(str(ROOT), "<book>")
+    text = text.replace(str(workdir), ".").replace(str(HOME), "~").replace(str(ROOT), "<book>")
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x<address>", text)
     for pattern, replacement in cmd.get("normalize", []):
         text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
@@ -176,6 +204,8 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     workdir = RUNS / step.nn / cid
     shutil.rmtree(workdir, ignore_errors=True)
     shutil.copytree(STAGE / step.nn, workdir, ignore=shutil.ignore_patterns(".manifest.json"))
+    shutil.rmtree(HOME, ignore_errors=True)
+    HOME.mkdir(parents=True)
     env = command_env(cmd)
     become_subreaper()
     transcript, problems = [], []

@@ -9,8 +9,9 @@ import os
 import sys
 from pathlib import Path
 
+from .build import step_sources_digest
 from .config import BASE_VERSION, CACHE, FAILURES, PYVER, READY, ROOT, VERIFIED
-from .run import HUNG, command_env, compared, run_command
+from .run import HUNG, command_env, compared, run_command, shape_problems
 from .steps import Step
 
 
@@ -31,7 +32,8 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
                 fromfile=f"expected ({expected_file.relative_to(ROOT)})",
                 tofile="actual (this build)"))
             if diff:
-                problems = problems + ["its output differs from the expectation"]
+                problems = problems + ["its output differs from the expectation"
+                                       + invisible_difference(expected, transcript)]
     else:
         diff = ""
     if not problems:
@@ -77,6 +79,42 @@ def native_tool_versions() -> str:
     return _TOOL_VERSIONS
 
 
+_ENVIRONMENT: str | None = None
+
+
+def environment_digest() -> str:
+    """What the commands can read outside the step, as cheaply as it can be known: the entries
+    of the book's Python environment (each installed package's name and version is in its
+    .dist-info folder's name) with the contents of its .pth files and any sitecustomize or
+    usercustomize; every tool on the commands' PATH that they use, by its file's identity; and
+    the configuration of cargo and rustup, whose homes the commands share."""
+    global _ENVIRONMENT
+    if _ENVIRONMENT is None:
+        import shutil
+        from .config import VENV
+        from .run import cargo_home, command_path, rustup_home
+        h = hashlib.sha256()
+        h.update((VENV / "pyvenv.cfg").read_bytes() if (VENV / "pyvenv.cfg").exists() else b"")
+        for site in sorted(VENV.glob("lib/python3*/site-packages")):
+            for entry in sorted(os.listdir(site)):
+                h.update(entry.encode() + b"\n")
+                if entry.endswith(".pth") or entry in ("sitecustomize.py", "usercustomize.py"):
+                    h.update((site / entry).read_bytes())
+        for tool in ("bash", "sh", "cc", "ld", "readelf", "nm", "objdump", "go", "cargo", "rustc",
+                     "valgrind", "maturin", "pip"):
+            found = shutil.which(tool, path=command_path())
+            if found:
+                st = os.stat(found)
+                h.update(f"{tool} {os.path.realpath(found)} {st.st_size} {st.st_mtime_ns}\n".encode())
+        for config in (cargo_home() / "config.toml", cargo_home() / "config",
+                       rustup_home() / "settings.toml"):
+            h.update(config.read_bytes() if config.is_file() else b"-")
+        toolchains = rustup_home() / "toolchains"
+        h.update(" ".join(sorted(os.listdir(toolchains))).encode() if toolchains.is_dir() else b"")
+        _ENVIRONMENT = h.hexdigest()
+    return _ENVIRONMENT
+
+
 RUNNER_MODULES = ("config.py", "steps.py", "build.py", "run.py", "verdicts.py")
 
 
@@ -93,10 +131,27 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h.update(json.dumps(step.command(cid), sort_keys=True).encode())
     h.update(json.dumps(command_env(step.command(cid)), sort_keys=True).encode())
     h.update(json.dumps(manifest, sort_keys=True).encode())
+    # What else a command can read: the step's sources (and the workspace's), the Python packages
+    # installed for `python3`, the tools' binaries, cargo's and rustup's configuration.
+    h.update(step_sources_digest(step).encode())
+    h.update(environment_digest().encode())
     expected_file = step.expected_path(cid)
     h.update(expected_file.name.encode())
     h.update(expected_file.read_bytes() if expected_file.exists() else b"<none>")
     return h.hexdigest()[:32]
+
+
+def invisible_difference(expected: str, actual: str) -> str:
+    """What differs, where a diff shows lines that look the same."""
+    if expected.rstrip("\n") == actual.rstrip("\n"):
+        return (": only the final newline (the expectation ends with "
+                f"{len(expected) - len(expected.rstrip(chr(10)))} newline(s), the output with "
+                f"{len(actual) - len(actual.rstrip(chr(10)))})")
+    if expected.split() == actual.split():
+        return ": only white space (trailing spaces, tabs or blank lines)"
+    if expected.replace("\r", "") == actual.replace("\r", ""):
+        return ": only carriage returns"
+    return ""
 
 
 def checked(step: Step, cid: str, manifest: dict) -> str | None:
@@ -106,8 +161,15 @@ def checked(step: Step, cid: str, manifest: dict) -> str | None:
     key = cache_key(step, cid, manifest)
     cached = CACHE / f"{step.nn}-{cid}-{key}.txt"
     if cached.exists():
-        write_ready(step, cid, cached.read_text())
-        return None
+        transcript = cached.read_text()
+        # Whatever happened to the cache folder, what is shown is what the expectation says.
+        expected = step.expected_path(cid)
+        cmd = step.command(cid)
+        if (not compared(cmd) and not shape_problems(cmd, transcript)) or (
+                compared(cmd) and expected.exists() and expected.read_text() == transcript):
+            write_ready(step, cid, transcript)
+            return None
+        cached.unlink()
     transcript, problems = run_command(step, cid)
     report = verdict(step, cid, transcript, problems)
     if report:

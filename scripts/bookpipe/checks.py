@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .build import sources_digest
 from .config import (BASE_VERSION, BOOK_SRC, CHECKED, FAILURES, HTML, MARKER, MDBOOK_LOG, PYVER,
-                     READY, ROOT, Fail)
+                     READY, ROOT, STEPS, Fail)
 from .run import compared
 from .steps import all_steps, find_step, version_key
 
@@ -160,6 +160,7 @@ def check_sources() -> list[str]:
         problems += structure_problems(md)
     problems += numbering_problems()
     problems += expectation_problems()
+    problems += build_script_problems()
     for step in all_steps():
         for cid in step.commands:
             if (step.nn, cid) not in shown:
@@ -579,4 +580,42 @@ def expectation_problems() -> list[str]:
             if below.exists() and below.read_bytes() == f.read_bytes():
                 problems.append(f"{rel}: identical to {below.name}, the expectation below it: the "
                                 f"page would say CPython {version} prints it differently. Remove it")
+    return problems
+
+
+SOURCE_KINDS = {".rs", ".c", ".h", ".go", ".cc", ".cpp", ".py"}
+
+
+def build_script_problems() -> list[str]:
+    """A build script that names the files it reruns for (`cargo::rerun-if-changed=FILE`) hides
+    every other file from cargo: change one and the old output stays. The rule that keeps this
+    true for every step: a named source file's siblings of the same kind (the files with its
+    suffix, in its folder and below) are named too, or their folder is."""
+    import re
+    problems = []
+    for script in sorted(STEPS.rglob("build.rs")):
+        if "target" in script.parts:
+            continue
+        base = script.parent
+        text = script.read_text()
+        if "rerun-if-changed" not in text:
+            continue
+        named = {s for s in re.findall(r'"([^"\s{}]+)"', text)
+                 if "=" not in s and (base / s).exists()}
+        named |= {s for s in re.findall(r"rerun-if-changed=([^\s\"{}]+)", text) if (base / s).exists()}
+        covered = [base / s for s in named]
+        for s in sorted(named):
+            f = base / s
+            if not f.is_file() or f.suffix not in SOURCE_KINDS:
+                continue
+            siblings = f.parent.rglob(f"*{f.suffix}") if f.parent != base else \
+                f.parent.glob(f"*{f.suffix}")
+            for g in sorted(siblings):
+                if "target" in g.relative_to(base).parts:
+                    continue
+                if not any(g == c or c in g.parents for c in covered):
+                    problems.append(
+                        f"{script.relative_to(ROOT)}: reruns for {s} but not for "
+                        f"{g.relative_to(base)}: cargo would keep what it built before that file "
+                        f"changed. Name it too, or the folder ({f.parent.relative_to(base) or '.'})")
     return problems

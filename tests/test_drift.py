@@ -273,7 +273,7 @@ def test_output_block_that_does_not_render_is_caught(tmp_path):
     marker = "<!-- cmdrun ../scripts/book show 02 import -->"
     edit(copy / "book/ch02-c-extension.md", marker, f"<div>\n{marker}\n</div>")
     assert_red(just_build(copy), r"book/ch02-c-extension\.md: listing \d+ of \d+ \(it starts "
-               r"'\$ python3 -c 'import foo; print\(foo\.sum\(40, 2\)\)''\) does not render exactly")
+               r"\"\$ python3 -c 'import foo; print\(foo\.sum\(40, 2\)\)'\"\) does not render exactly")
 
 
 # --- Version-specific expectations --------------------------------------------------------------

@@ -504,3 +504,16 @@ def test_plain_mdbook_serve_works_after_setup(tmp_path):
     env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
     page, _ = serve_and_fetch(["mdbook", "serve"], copy, env, "ch02-c-extension.html", timeout=600)
     assert "book-failure" not in page and re.search(r"(?m)^42$", page), page[-2000:]
+
+
+# (5) A shown-not-compared table is checked for sense, not only for digits in their places.
+@pytest.mark.parametrize("old, new, needle", [
+    ('f"<td align=\\"right\\">{fmt(r.ns_min)}</td>"', 'f"<td align=\\"right\\">{fmt(r.instructions, 0)}</td>"',
+     r"its table's row 'py-def' has 'ns per call, median' [\d.]+ below 'ns per call, min'"),
+    ('f"<td align=\\"right\\">{fmt(r.ns_median)}</td>"', 'f"<td align=\\"right\\">{fmt(-r.ns_median)}</td>"',
+     r"its table's row 'py-def' has '-[\d.]+' in 'ns per call, median', which must be a number above"),
+], ids=["columns-swapped", "median-negated"])
+def test_table_without_sense_is_caught(tmp_path, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/07-call-overhead/py/overhead.py", old, new)
+    assert_red(just_build(copy), r"FAILED: chapter 07 .*command `table`", needle)

@@ -250,8 +250,46 @@ def shape_problems(cmd: dict, text: str) -> list[str]:
     if not cmd.get("shape"):
         return ["it is not compared (`compare = false`) and has no `shape` to check its output "
                 "against: add one to commands.toml"]
-    return [f"its output lacks what the page describes: no match for the `shape` regex {rx!r}"
-            for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
+    problems = [f"its output lacks what the page describes: no match for the `shape` regex {rx!r}"
+                for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
+    if cmd.get("table"):
+        problems += table_problems(cmd["table"], body)
+    return problems
+
+
+def table_problems(rules: dict, body: str) -> list[str]:
+    """A shown table checked for sense, not only for digits in their places: its header holds
+    exactly `columns`, in order; every cell of a `positive` column is a number above zero; and in
+    each row, for each [A, B] of `not_below`, column A's number is not below column B's (a median
+    is never below its minimum)."""
+    import html
+    import re
+    heads = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", body)]
+    if heads != rules["columns"]:
+        return [f"its table's columns are {heads}, not {rules['columns']}: the page explains "
+                "these, in this order"]
+    problems = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body):
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        if len(cells) != len(heads):
+            continue  # a row that says why it has no figures (a missing toolchain)
+        name = cells[0]
+
+        def number(col: str) -> float | None:
+            try:
+                return float(cells[heads.index(col)].replace(",", ""))
+            except ValueError:
+                return None
+        for col in rules.get("positive", []):
+            v = number(col)
+            if v is None or v <= 0:
+                problems.append(f"its table's row {name!r} has {cells[heads.index(col)]!r} in "
+                                f"{col!r}, which must be a number above zero")
+        for a, b in rules.get("not_below", []):
+            va, vb = number(a), number(b)
+            if va is not None and vb is not None and va < vb:
+                problems.append(f"its table's row {name!r} has {a!r} {va} below {b!r} {vb}")
+    return problems
 
 
 def compared(cmd: dict) -> bool:

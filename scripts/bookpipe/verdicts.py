@@ -129,7 +129,10 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
     h.update(native_tool_versions().encode())
     h.update(json.dumps(step.command(cid), sort_keys=True).encode())
-    h.update(json.dumps(command_env(step.command(cid)), sort_keys=True).encode())
+    # The home's place is the work folder's (each copy of the book has its own), and outputs show
+    # it as ~: only that there is one counts.
+    env = dict(command_env(step.command(cid)), HOME="~")
+    h.update(json.dumps(env, sort_keys=True).encode())
     h.update(json.dumps(manifest, sort_keys=True).encode())
     # What else a command can read: the step's sources (and the workspace's), the Python packages
     # installed for `python3`, the tools' binaries, cargo's and rustup's configuration.

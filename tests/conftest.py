@@ -11,7 +11,18 @@ STAGE = ROOT / "target" / "book-work" / "stage"
 
 # CPython versions the stable-ABI modules are tested under. A version the machine lacks is reported
 # as skipped, never left out silently.
-ABI3_VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
+# Debug builds (configured --with-pydebug: the C API's assertions on, sys.gettotalrefcount) that the
+# module suites also run under: Debian's python3.11-dbg, and sid's python3.14-dbg and python3.15-dbg.
+# In ABI3_VERSIONS, "3.N-dbg" names the debug build of 3.N.
+DEBUG_VERSIONS = ["3.11", "3.14", "3.15"]
+ABI3_VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"] + [f"{v}-dbg" for v in DEBUG_VERSIONS]
+
+# Where scripts/pythons.sh (run by scripts/setup.sh as root) puts its launchers: CPython 3.14 and
+# 3.15 from Debian sid, each run inside a root folder of its own (see `sid-run` there).
+PYTHONS = Path(os.environ.get("BOOK_PYTHONS")
+               or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+               / "python-modules-in-rust")
+SID_RUN = PYTHONS / "bin" / "sid-run"
 
 
 def staged(name: str) -> list[Path]:
@@ -23,19 +34,55 @@ def staged(name: str) -> list[Path]:
 
 
 def interpreter(version: str) -> str | None:
-    """A CPython of that version: the one running the tests, a pythonX.Y on PATH, or pyenv's."""
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
+    """A CPython of that version: the one running the tests, a pythonX.Y on PATH, pyenv's, or the
+    launcher of scripts/pythons.sh (Debian sid's, in its root folder). "3.N-dbg": a debug build."""
+    if version.endswith("-dbg"):
+        return debug_interpreter(version.removesuffix("-dbg"))
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == version and not hasattr(sys, "gettotalrefcount"):
         return sys.executable
-    candidates = [shutil.which(f"python{version}")]
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(Path(pyenv_root, "versions").glob(f"{version}.*/bin/python{version}"))
+    return _first_that_is(version, False, [
+        shutil.which(f"python{version}"),
+        *sorted(Path(pyenv_root, "versions").glob(f"{version}.*/bin/python{version}")),
+        PYTHONS / "bin" / f"python{version}"])
+
+
+def debug_interpreter(version: str) -> str | None:
+    """A debug build of CPython of that version: pythonX.Y-dbg on PATH (Debian's name), or the
+    launcher of scripts/pythons.sh."""
+    return _first_that_is(version, True, [shutil.which(f"python{version}-dbg"),
+                                          PYTHONS / "bin" / f"python{version}-dbg"])
+
+
+def _first_that_is(version: str, debug: bool, candidates) -> str | None:
+    probe = "import sys; print('%d.%d' % sys.version_info[:2], hasattr(sys, 'gettotalrefcount'))"
     for c in candidates:
         if c and os.access(c, os.X_OK):
-            out = subprocess.run([str(c), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                 capture_output=True, text=True)
-            if out.returncode == 0 and out.stdout.strip() == version:
+            out = subprocess.run([str(c), "-c", probe], capture_output=True, text=True)
+            if out.returncode == 0 and out.stdout.split() == [version, str(debug)]:
                 return str(c)
     return None
+
+
+def in_sid_root(python: str) -> bool:
+    """Whether `python` is one of scripts/pythons.sh's launchers (it runs inside the sid root)."""
+    return Path(python).parent == SID_RUN.parent
+
+
+def launcher(python: str) -> list[str]:
+    """What runs another program the way `python` runs: inside the sid root for its launchers
+    (a virtual environment made by one of them points at the root folder's own /usr/bin)."""
+    return [str(SID_RUN)] if in_sid_root(python) else []
+
+
+def missing(version: str, debug: bool = False) -> str:
+    """Why a test under that CPython is skipped, and what would un-skip it."""
+    if version.endswith("-dbg"):
+        version, debug = version.removesuffix("-dbg"), True
+    what = f"a debug build of CPython {version}" if debug else f"CPython {version}"
+    return (f"{what} is not on this machine (looked on PATH, under ~/.pyenv/versions and in "
+            f"{PYTHONS / 'bin'}): run scripts/pythons.sh as root on Debian/Ubuntu (scripts/setup.sh "
+            f"does), or install python{version}{'-dbg' if debug else ''}, and the test runs")
 
 
 def describe_exit(proc: subprocess.CompletedProcess) -> str:

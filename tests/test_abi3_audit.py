@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 VIOLATION = STAGE / "09" / "violation.abi3.so"
 
@@ -122,7 +122,7 @@ def test_the_violation_loads_nowhere_with_a_gil(version):
     builds (3.13t on), so every GIL-enabled CPython fails the import on the undefined symbol."""
     python = interpreter(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed on this machine")
+        pytest.skip(missing(version))
     code = "import sys; sys.path.insert(0, sys.argv[1]); import violation"
     proc = subprocess.run([python, "-c", code, str(VIOLATION.parent)], capture_output=True,
                           text=True, timeout=60)

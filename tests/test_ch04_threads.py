@@ -5,6 +5,7 @@ pytest down. Checks whose outcome depends on the CPython version (finalization c
 and again in 3.14) run under every CPython >= 3.10 on the machine; a missing one is skipped.
 """
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 MODULE = STAGE / "04" / "foo.abi3.so"
 
@@ -55,7 +56,7 @@ def ok(code: str, python: str = sys.executable, timeout: float = 60) -> str:
 def python_or_skip(version: str) -> str:
     python = interpreter(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed on this machine")
+        pytest.skip(missing(version))
     return python
 
 
@@ -184,7 +185,10 @@ def test_exit_status_0_in_50_runs_out_of_50_with_threads_alive(version):
     assert not failed, (f"{len(failed)} of 50 runs under CPython {version} failed; the first: "
                         + describe_exit(failed[0]))
     for r in results:
-        assert r.stdout == "exiting\ntick: the interpreter is exiting, stopping\n", r.stdout
+        # A first tick comes after a second; on a loaded machine the script may take that long to
+        # reach its print, so ticks before "exiting" are allowed (seen here: 2 runs in 200).
+        lines = [line for line in r.stdout.splitlines() if not re.fullmatch(r"tick \d+", line)]
+        assert lines == ["exiting", "tick: the interpreter is exiting, stopping"], r.stdout
 
 
 @pytest.mark.parametrize("version", ABI3_VERSIONS)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 CONTRACT = Path(__file__).with_name("ch06_errors_contract.py")
 CH06 = STAGE / "06"
@@ -20,7 +20,7 @@ CH06 = STAGE / "06"
 def python_or_skip(version: str) -> str:
     python = interpreter(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed on this machine")
+        pytest.skip(missing(version))
     return python
 
 

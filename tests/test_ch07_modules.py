@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 CONTRACT = Path(__file__).with_name("ch07_contract.py")
 # module name -> whether its sum takes keyword arguments ("twice": the one-argument controls)
@@ -28,7 +28,7 @@ def staged_module(name: str) -> Path:
 def test_contract(name: str, version: str):
     python = interpreter(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed on this machine")
+        pytest.skip(missing(version))
     module = staged_module(name)
     proc = subprocess.run([python, str(CONTRACT), str(module), name, MODULES[name]],
                           capture_output=True, text=True, timeout=120)

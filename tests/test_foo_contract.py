@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, staged
+from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, staged
 
 CONTRACT = Path(__file__).with_name("foo_contract.py")
 
@@ -29,7 +29,7 @@ def test_every_finished_chapter_is_tested():
 def test_contract(module: Path, version: str):
     python = interpreter(version)
     if python is None:
-        pytest.skip(f"CPython {version} is not installed on this machine")
+        pytest.skip(missing(version))
     proc = subprocess.run([python, str(CONTRACT), str(module)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, f"{module.relative_to(STAGE)} under CPython {version}: {describe_exit(proc)}"

@@ -109,6 +109,7 @@ def cmd_step(nn: str) -> int:
 
 
 def cmd_bless(nns: list[str]) -> int:
+    import shutil
     import subprocess
     steps = [find_step(n) for n in nns] if nns else all_steps()
     stage(steps)
@@ -122,9 +123,12 @@ def cmd_bless(nns: list[str]) -> int:
                 bless_one(step, cid, transcript)
     # New expectation files show up in the diff only once git knows of them (as intent to add).
     expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
-    subprocess.run(["git", "add", "--intent-to-add", "--", *expected], cwd=ROOT, check=False)
-    subprocess.run(["git", "--no-pager", "diff", "--stat", "--", *expected], cwd=ROOT)
-    subprocess.run(["git", "--no-pager", "diff", "--", *expected], cwd=ROOT)
+    if shutil.which("git") is None:
+        print("(no git on PATH: the expectations are written, but their diff is not shown)")
+    else:
+        subprocess.run(["git", "add", "--intent-to-add", "--", *expected], cwd=ROOT, check=False)
+        subprocess.run(["git", "--no-pager", "diff", "--stat", "--", *expected], cwd=ROOT)
+        subprocess.run(["git", "--no-pager", "diff", "--", *expected], cwd=ROOT)
     if failed:
         print("\nThese commands did not run as defined; their expectations were written anyway, "
               "fix them before committing:\n  " + "\n  ".join(failed), file=sys.stderr)

@@ -43,7 +43,7 @@ VENV_BIN = VENV / "bin"
 # the book under on the build machine; newer ones use the newest expectation below them.
 PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 BASE_VERSION = "3.11"
-VERIFIED = ("3.11", "3.12", "3.13")
+VERIFIED = ("3.11", "3.12", "3.13", "3.14", "3.15")
 
 DEFAULT_TIMEOUT = 30  # seconds, per command line
 MARKER = r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->"

@@ -11,6 +11,7 @@ raw_kw.abi3.so (the same by hand with METH_FASTCALL | METH_KEYWORDS) and helper_
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,9 @@ def counts(folder):
 def main():
     if sys.argv[1:2] == ["--child"]:
         return child(sys.argv[2])
+    if shutil.which("valgrind") is None:
+        sys.exit("error: valgrind is not installed, and this measure needs it: install it "
+                 "(Debian/Ubuntu: apt-get install valgrind), or run scripts/setup.sh as root")
     found = counts(os.getcwd())
     if sys.argv[1:] == ["--facts"]:
         for label, num, den in RATIOS:

@@ -13,8 +13,9 @@ use crate::err::{PyErr, exc, type_name, utf8};
 /// Implemented for `i64`, `u64`, `f64`, `bool`, `&str`, `&[u8]` (a `bytes` object) and
 /// `Option<T>`, which makes a parameter optional: `None` when the caller leaves it out or passes
 /// `None`. The conversions raise what CPython's own would: `TypeError` for the wrong type,
-/// `OverflowError` for an integer out of range; the function's wrapper then puts the function's
-/// and the parameter's name in front of the message.
+/// `OverflowError` for an integer out of range, `UnicodeEncodeError` for a `str` with a lone
+/// surrogate; the function's wrapper then names the function and the parameter, in front of the
+/// message of a `TypeError`, `ValueError` or `OverflowError`, in a note on any other exception.
 ///
 /// ```
 /// # pymodule::embed::with_gil(|_| {
@@ -72,8 +73,9 @@ impl FromPy<'_> for i64 {
 
 impl FromPy<'_> for u64 {
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
-        // PyLong_AsUnsignedLongLong takes only an int (anything else is SystemError on 3.10),
-        // so ask for __index__ first, as PyLong_AsLongLong does by itself.
+        // PyLong_AsUnsignedLongLong takes only an int (a float is "TypeError: an integer is
+        // required", an object with __index__ too), so ask for __index__ first, as
+        // PyLong_AsLongLong does by itself.
         // SAFETY: the caller's promises; `int` is a new reference, released below.
         unsafe {
             let int = ffi::PyNumber_Index(obj);
@@ -199,6 +201,13 @@ pub struct Signature {
 }
 
 // ANCHOR: parse
+/// One argument of a call, as [`parse`] sorted it: a borrowed reference, or NULL for an optional
+/// parameter left out. The wrapper keeps it in a local variable and converts it from there, so
+/// what a conversion borrows from it (a `&str`, a `&[u8]`) cannot outlive the call.
+#[doc(hidden)]
+#[repr(transparent)]
+pub struct Arg(*mut ffi::PyObject);
+
 /// Sorts the arguments of a `METH_FASTCALL | METH_KEYWORDS` call into the `N` parameters of
 /// `sig`: a borrowed reference per parameter, NULL for an optional one that was left out. The
 /// common case, every parameter passed by position, is a copy; anything else goes to
@@ -213,15 +222,15 @@ pub unsafe fn parse<const N: usize>(
     args: *const *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
     kwnames: *mut ffi::PyObject,
-) -> Result<[*mut ffi::PyObject; N], PyErr> {
+) -> Result<[Arg; N], PyErr> {
     if kwnames.is_null() && nargs == N as ffi::Py_ssize_t {
         // SAFETY: `args` holds `nargs` = N pointers.
-        return Ok(std::array::from_fn(|i| unsafe { *args.add(i) }));
+        return Ok(std::array::from_fn(|i| Arg(unsafe { *args.add(i) })));
     }
     let mut out = [ptr::null_mut(); N];
     // SAFETY: the caller's promises.
     unsafe { sig.sort(args, nargs, kwnames, &mut out)? };
-    Ok(out)
+    Ok(out.map(Arg))
 }
 // ANCHOR_END: parse
 
@@ -353,29 +362,32 @@ impl Signature {
         PyErr::new::<exc::TypeError>(msg)
     }
 
-    /// Puts "NAME() argument 'PARAM': " in front of a conversion's error.
+    /// Names the function and the parameter in a conversion's error, as "NAME() argument
+    /// 'PARAM': message" where the exception's type allows it, else in a note.
     #[doc(hidden)]
     #[cold]
     #[inline(never)]
     pub fn argument_error(&self, param: &str, err: PyErr) -> PyErr {
-        err.with_prefix(&format!("{}() argument '{param}': ", self.name))
+        err.at(&format!("{}() argument '{param}'", self.name))
     }
 }
 
 /// Converts the argument for parameter `param` of a call, naming the function and the parameter
-/// in an error.
+/// in an error. The result may borrow from `arg` for `'a`, the life of the wrapper's local
+/// variable: a parameter type that wants a longer borrow (`&'static str`) does not compile.
 ///
 /// # Safety
-/// As for [`FromPy::from_py`].
+/// The GIL is held, and `arg` comes from [`parse`] for the call being made.
 #[doc(hidden)]
 #[inline(always)]
 pub unsafe fn extract<'a, T: FromPy<'a>>(
-    obj: *mut ffi::PyObject,
+    arg: &'a Arg,
     sig: &Signature,
     param: &str,
 ) -> Result<T, PyErr> {
-    // SAFETY: the caller's promises.
-    match unsafe { T::from_py(obj) } {
+    // SAFETY: the caller's promises: the caller of the function keeps the object alive for the
+    // call, which outlasts the local variable that `arg` borrows.
+    match unsafe { T::from_py(arg.0) } {
         Ok(value) => Ok(value),
         Err(err) => Err(sig.argument_error(param, err)),
     }
@@ -565,12 +577,13 @@ mod tests {
     fn argument_errors_name_the_function_and_the_parameter() {
         with_gil(|_| {
             // SAFETY: the GIL is held; eval's objects are never released.
-            let err = unsafe { super::extract::<i64>(eval("'x'"), &F, "b") }.err().map(raised);
+            let err =
+                unsafe { super::extract::<i64>(&Arg(eval("'x'")), &F, "b") }.err().map(raised);
             let msg =
                 "TypeError: f() argument 'b': 'str' object cannot be interpreted as an integer";
             assert_eq!(err.as_deref(), Some(msg));
             // SAFETY: as above.
-            let err = unsafe { super::extract::<bool>(eval("0"), &F, "d") }.err().map(raised);
+            let err = unsafe { super::extract::<bool>(&Arg(eval("0")), &F, "d") }.err().map(raised);
             assert_eq!(err.as_deref(), Some("TypeError: f() argument 'd': must be bool, not int"));
         })
     }

@@ -1,6 +1,6 @@
 // ANCHOR: all
 //! The module definition: multi-phase initialisation, the slots each CPython version accepts, and
-//! the per-module state with its garbage-collector hooks.
+//! the exec slot and garbage-collector hooks of the module's state (whose layout is in `state`).
 
 use std::cell::UnsafeCell;
 use std::ffi::{CStr, c_int, c_void};
@@ -8,6 +8,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
 use pyo3_ffi as ffi;
+
+use crate::state::{Header, Slot, header};
 
 /// What [`module!`](crate::module!) knows about a module, for the functions below.
 pub trait Spec: 'static {
@@ -27,40 +29,6 @@ pub struct ExceptionDef {
     pub doc: &'static CStr,
     /// Its base class, a built-in exception.
     pub base: crate::err::Kind,
-}
-
-// ANCHOR: state
-/// The module's state as CPython allocates it (`m_size` bytes, zeroed, before `Py_mod_exec`).
-/// `ready` is false until exec has written the rest, so the collector's hooks, which may run
-/// before exec, can tell.
-#[repr(C)]
-pub(crate) struct Slot<S> {
-    pub(crate) header: Header,
-    pub(crate) user: S,
-}
-
-#[repr(C)]
-pub(crate) struct Header {
-    pub(crate) ready: bool,
-    /// Strong references to the module's exception types (index 0: PanicException).
-    pub(crate) exceptions: Vec<*mut ffi::PyObject>,
-}
-// ANCHOR_END: state
-
-/// The header of a module's state, if exec has initialised it.
-///
-/// # Safety
-/// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
-pub(crate) unsafe fn header<'a>(module: *mut ffi::PyObject) -> Option<&'a Header> {
-    // SAFETY: the caller's promise: the state is NULL, zeroed (ready == false) or a Slot.
-    unsafe {
-        let state = ffi::PyModule_GetState(module).cast::<Header>();
-        if state.is_null() {
-            ffi::PyErr_Clear();
-            return None;
-        }
-        if ptr::addr_of!((*state).ready).read() { Some(&*state) } else { None }
-    }
 }
 
 /// A method table; CPython only reads it, so sharing it between threads is fine.
@@ -102,9 +70,13 @@ impl Slots {
 /// one for the running version. CPython writes into the one it gets (its object header and
 /// index), hence the `UnsafeCell`s.
 pub struct ModuleDef([UnsafeCell<ffi::PyModuleDef>; 3]);
-// SAFETY: CPython writes a definition only in PyModuleDef_Init and while creating a module,
-// holding the GIL of the importing interpreter; the module index it takes is atomic since 3.12,
-// the first version where two interpreters can import at once.
+// SAFETY: no Rust code reads or writes the definitions after compilation; only CPython does, in
+// PyModuleDef_Init, holding the GIL of the importing interpreter. With interpreters that each
+// have their own GIL (3.12 on) that GIL does not exclude the others: two of them importing the
+// module at once can both find the definition unset and both write its object header and
+// m_index (each a fresh number from an atomic counter) without synchronisation. That is a data
+// race every C extension's static PyModuleDef has, benign in practice (word-sized stores of the
+// same type pointer, and of an index that CPython uses only for single-phase modules).
 unsafe impl Sync for ModuleDef {}
 
 impl ModuleDef {
@@ -138,12 +110,23 @@ impl ModuleDef {
     // ANCHOR_END: init
 }
 
+/// The alignment of what PyMem_Malloc returns, which PyModule_ExecDef allocates the state with:
+/// 16 bytes on a 64-bit machine, 8 on a 32-bit one (pymalloc's ALIGNMENT; mimalloc and the
+/// system malloc give at least as much).
+const STATE_ALIGN: usize = 2 * size_of::<usize>();
+
 const fn definition<M: Spec>(
     name: &'static CStr,
     doc: &'static CStr,
     methods: &'static Methods,
     slots: &'static [ffi::PyModuleDef_Slot; 4],
 ) -> ffi::PyModuleDef {
+    const {
+        assert!(
+            align_of::<Slot<M::State>>() <= STATE_ALIGN,
+            "the module's state needs more alignment than CPython gives it (16 bytes on 64-bit)"
+        )
+    };
     ffi::PyModuleDef {
         m_base: ffi::PyModuleDef_HEAD_INIT,
         m_name: name.as_ptr(),
@@ -176,7 +159,6 @@ fn running_version() -> (u32, u32) {
 /// The `Py_mod_exec` slot: creates the module's exception types, adds them to it, and writes its
 /// state. On any failure it releases what it made and returns -1 with an exception set.
 unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
-    const { assert!(align_of::<Slot<()>>() <= 16) };
     let run = || {
         let mut types: Vec<*mut ffi::PyObject> = Vec::with_capacity(M::EXCEPTIONS.len());
         for def in M::EXCEPTIONS {
@@ -209,7 +191,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         }
         let user = M::State::default();
         // SAFETY: CPython allocated m_size = size_of::<Slot<State>>() bytes for the state,
-        // aligned for it (asserted above), before running this slot.
+        // aligned for it (asserted in `definition`), before running this slot.
         unsafe {
             let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
             state.write(Slot { header: Header { ready: true, exceptions: types }, user });

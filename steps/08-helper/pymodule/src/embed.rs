@@ -20,12 +20,13 @@ pub fn with_gil<R>(f: impl for<'py> FnOnce(Gil<'py>) -> R) -> R {
             ffi::PyEval_SaveThread();
         }
     });
-    // SAFETY: the interpreter is running; Ensure/Release pair up around `f`.
+    // SAFETY: the interpreter is running; Ensure/Release pair up around `f`, also when a failed
+    // assertion in `f` panics (else the other tests would wait for the GIL forever).
     unsafe {
         let state = ffi::PyGILState_Ensure();
-        let result = f(Gil::assume());
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(Gil::assume())));
         ffi::PyGILState_Release(state);
-        result
+        result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 }
 

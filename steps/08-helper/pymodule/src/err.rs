@@ -7,7 +7,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::def::header;
+use crate::state::header;
 
 /// A Python exception, as a Rust error.
 ///
@@ -75,17 +75,18 @@ impl PyErr {
         self.0.as_ref().map(|new| &*new.message)
     }
 
-    /// Puts `prefix` in front of the message, whoever made the exception.
+    /// Says where the error happened (`place`, such as "f() argument 'x'"): in front of the
+    /// message, as "PLACE: message", where the exception's type allows it, else in a note.
     #[cold]
-    pub(crate) fn with_prefix(self, prefix: &str) -> Self {
+    pub(crate) fn at(self, place: &str) -> Self {
         match self.0 {
             Some(mut new) => {
-                new.message = format!("{prefix}{}", new.message).into();
+                new.message = format!("{place}: {}", new.message).into();
                 PyErr(Some(new))
             }
             // SAFETY: None promises that an exception is set, and we hold the GIL (the error
             // is being handled inside a call from Python).
-            None => unsafe { prefix_set_exception(prefix) },
+            None => unsafe { place_set_exception(place) },
         }
     }
 
@@ -139,51 +140,108 @@ pub(crate) unsafe fn module_exception(
 ) -> *mut ffi::PyObject {
     // SAFETY: the caller's promise; `header` checks that the state is initialised.
     match unsafe { header(module) } {
-        Some(h) if index < h.exceptions.len() => h.exceptions[index],
+        // (m_clear may have emptied the entry: then the last arm.)
+        Some(h) if index < h.exceptions.len() && !h.exceptions[index].is_null() => {
+            h.exceptions[index]
+        }
         // SAFETY: a static of CPython's, read with the GIL held.
         _ => unsafe { ffi::PyExc_SystemError },
     }
 }
 
-/// Replaces the message of the exception that is set with `prefix` + its message, keeping its
-/// type. Returns `PyErr::already_set()`.
+/// Says where the exception that is set happened, keeping the exception itself (its type, its
+/// traceback, its cause). A `TypeError`, `ValueError` or `OverflowError` (exactly: what CPython's
+/// conversions raise) whose one argument is its message gets "PLACE: " in front of it. Any other
+/// exception is not built from one message (a `UnicodeEncodeError` takes five arguments, and
+/// `str()` of a `KeyError` is the repr of its key), so its arguments stay as they are and PLACE
+/// becomes a note (`__notes__`, 3.11 on; before 3.11 it is left out). Returns
+/// `PyErr::already_set()`.
 ///
 /// # Safety
 /// The GIL is held and an exception is set.
-unsafe fn prefix_set_exception(prefix: &str) -> PyErr {
+unsafe fn place_set_exception(place: &str) -> PyErr {
     let (mut ty, mut value, mut tb) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
-    // SAFETY: the GIL is held; Fetch hands us three references (or NULLs), which we restore or
-    // release below.
+    // SAFETY: the GIL is held; Fetch hands us three references (or NULLs), which we give back
+    // with Restore. Every other reference we get is released; a failure along the way (out of
+    // memory) leaves the exception as it was.
     unsafe {
         ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
         ffi::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
-        let text = if value.is_null() { ptr::null_mut() } else { ffi::PyObject_Str(value) };
-        match (text.is_null(), utf8(text)) {
-            (false, Some(old)) => {
-                let new = format!("{prefix}{old}");
-                let msg = ffi::PyUnicode_FromStringAndSize(new.as_ptr().cast(), new.len() as _);
-                ffi::Py_DecRef(text);
-                if msg.is_null() {
-                    ffi::PyErr_Restore(ty, value, tb);
-                } else {
-                    ffi::PyErr_SetObject(ty, msg);
-                    ffi::Py_DecRef(msg);
-                    for obj in [ty, value, tb] {
-                        if !obj.is_null() {
-                            ffi::Py_DecRef(obj);
-                        }
-                    }
-                }
-            }
-            _ => {
-                if !text.is_null() {
-                    ffi::Py_DecRef(text);
-                }
+        if !value.is_null() && !prefix_message(value, place) {
+            ffi::PyErr_Clear();
+            if !add_note(value, place) {
                 ffi::PyErr_Clear();
-                ffi::PyErr_Restore(ty, value, tb);
             }
         }
+        ffi::PyErr_Restore(ty, value, tb);
         PyErr::already_set()
+    }
+}
+
+/// `value.args = ("PLACE: " + message,)`, if `value` is exactly a TypeError, ValueError or
+/// OverflowError with one `str` argument; false (maybe with an exception set) otherwise.
+///
+/// # Safety
+/// The GIL is held and `value` is an exception object.
+unsafe fn prefix_message(value: *mut ffi::PyObject, place: &str) -> bool {
+    // SAFETY: the caller's promises; every new reference is released.
+    unsafe {
+        let ty = ffi::Py_TYPE(value).cast::<ffi::PyObject>();
+        if ![ffi::PyExc_TypeError, ffi::PyExc_ValueError, ffi::PyExc_OverflowError].contains(&ty) {
+            return false;
+        }
+        let args = ffi::PyObject_GetAttrString(value, c"args".as_ptr());
+        let old = if !args.is_null() && ffi::PyTuple_Size(args) == 1 {
+            utf8(ffi::PyTuple_GetItem(args, 0)).map(|old| format!("{place}: {old}"))
+        } else {
+            None
+        };
+        if !args.is_null() {
+            ffi::Py_DecRef(args);
+        }
+        let Some(new) = old else { return false };
+        let text = ffi::PyUnicode_FromStringAndSize(new.as_ptr().cast(), new.len() as _);
+        if text.is_null() {
+            return false;
+        }
+        let args = ffi::PyTuple_New(1);
+        if args.is_null() {
+            ffi::Py_DecRef(text);
+            return false;
+        }
+        ffi::PyTuple_SetItem(args, 0, text); // steals `text`
+        let status = ffi::PyObject_SetAttrString(value, c"args".as_ptr(), args);
+        ffi::Py_DecRef(args);
+        status == 0
+    }
+}
+
+/// `value.add_note(PLACE)`; false (with an exception set) where exceptions have no notes.
+///
+/// # Safety
+/// The GIL is held and `value` is an exception object.
+unsafe fn add_note(value: *mut ffi::PyObject, place: &str) -> bool {
+    // SAFETY: the caller's promises; every new reference is released.
+    unsafe {
+        let method = ffi::PyObject_GetAttrString(value, c"add_note".as_ptr());
+        if method.is_null() {
+            return false;
+        }
+        let note = ffi::PyUnicode_FromStringAndSize(place.as_ptr().cast(), place.len() as _);
+        let result = if note.is_null() {
+            ptr::null_mut()
+        } else {
+            let result =
+                ffi::PyObject_CallFunctionObjArgs(method, note, ptr::null_mut::<ffi::PyObject>());
+            ffi::Py_DecRef(note);
+            result
+        };
+        ffi::Py_DecRef(method);
+        if result.is_null() {
+            return false;
+        }
+        ffi::Py_DecRef(result);
+        true
     }
 }
 

@@ -8,8 +8,8 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::def::header;
 use crate::err::{PyErr, module_exception};
+use crate::state::header;
 
 /// Proof that the current thread holds the GIL, for the lifetime `'py`.
 ///
@@ -74,7 +74,7 @@ impl<'py> Gil<'py> {
 pub struct Module<'py, S> {
     ptr: *mut ffi::PyObject,
     gil: Gil<'py>,
-    state: PhantomData<&'py S>,
+    state: &'py S,
 }
 
 impl<S> Clone for Module<'_, S> {
@@ -86,11 +86,40 @@ impl<S> Copy for Module<'_, S> {}
 
 impl<'py, S: Send + 'static> Module<'py, S> {
     /// # Safety
+    /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, whose
+    /// exec slot has written the state, and it stays alive for `'py`.
+    #[doc(hidden)]
+    pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
+        // SAFETY: the caller's promises: the state is a Slot<S> that the exec slot wrote, and it
+        // lives as long as the module.
+        let state = unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::Slot<S>>()).user };
+        Module { ptr, gil, state }
+    }
+
+    /// The module a function of `sig` was called on, or RuntimeError if its state does not exist
+    /// yet: `importlib.util.module_from_spec` makes a module whose functions can be called, and
+    /// only `exec_module` (`PyModule_ExecDef`) allocates the state and runs the exec slot.
+    ///
+    /// # Safety
     /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, and it
     /// stays alive for `'py`.
     #[doc(hidden)]
-    pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
-        Module { ptr, gil, state: PhantomData }
+    #[inline(always)]
+    pub unsafe fn from_call(
+        ptr: *mut ffi::PyObject,
+        gil: Gil<'py>,
+        sig: &crate::Signature,
+    ) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promise; the GIL is held (`gil`).
+        match unsafe { header(ptr) } {
+            // SAFETY: a ready header is the start of the Slot<S> the exec slot wrote (repr(C)),
+            // which lives as long as the module.
+            Some(h) => {
+                let slot = ptr::from_ref(h).cast::<crate::state::Slot<S>>();
+                Ok(Module { ptr, gil, state: unsafe { &(*slot).user } })
+            }
+            None => Err(not_executed(sig)),
+        }
     }
 
     /// The module object, borrowed.
@@ -109,12 +138,7 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// is what makes a `Cell` safe here, which is one reason the module declares that it needs
     /// the GIL (the `Py_mod_gil` slot).
     pub fn state(&self) -> &'py S {
-        // SAFETY: from_raw's promise: a module of ours, alive for 'py, whose state was
-        // initialised by the exec slot before any of its functions could be called.
-        unsafe {
-            let slot = ffi::PyModule_GetState(self.ptr).cast::<crate::def::Slot<S>>();
-            &(*slot).user
-        }
+        self.state
     }
 
     /// Releases the GIL while `f` runs, like [`Gil::allow_threads`], and hands `f` an
@@ -241,6 +265,15 @@ pub unsafe fn trampoline(
     }
 }
 // ANCHOR_END: trampoline
+
+#[cold]
+#[inline(never)]
+fn not_executed(sig: &crate::Signature) -> PyErr {
+    PyErr::new::<crate::exc::RuntimeError>(format!(
+        "{}() called before the module was executed (exec_module makes its state)",
+        sig.name
+    ))
+}
 
 /// Raises the module's `PanicException` with the panic's message.
 ///

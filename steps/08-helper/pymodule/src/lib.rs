@@ -49,6 +49,7 @@ mod err;
 mod gil;
 mod macros;
 mod ret;
+mod state;
 
 pub use args::{FromPy, Param, Signature};
 pub use err::{Exception, PyErr, exc};
@@ -106,6 +107,53 @@ mod tests {
             fn boom_without_gil(m: Module<'_, Calls>) -> u64 {
                 m.gil().allow_threads(|| panic!("no GIL"))
             }
+        }
+    }
+
+    #[test]
+    fn looking_for_the_state_leaves_an_exception_alone() {
+        crate::embed::with_gil(|_| {
+            // SAFETY: the GIL is held; a module made from the definition and not executed has
+            // no state yet, as after importlib.util.module_from_spec.
+            unsafe {
+                let def = __pymodule_init().cast::<crate::ffi::PyModuleDef>();
+                let spec = crate::embed::eval(
+                    "__import__('importlib.machinery').machinery.ModuleSpec('testmod', None)",
+                );
+                let module = crate::ffi::PyModule_FromDefAndSpec(def, spec);
+                assert!(!module.is_null());
+                crate::ffi::PyErr_SetString(crate::ffi::PyExc_ValueError, c"unrelated".as_ptr());
+                assert!(crate::state::header(module).is_none());
+                assert_eq!(crate::embed::fetch(), "ValueError: unrelated");
+                crate::ffi::Py_DecRef(module);
+            }
+        })
+    }
+
+    /// A state type aligned to 16 bytes, as much as CPython's allocator gives.
+    mod wide {
+        use crate::Module;
+
+        #[derive(Default)]
+        #[repr(align(16))]
+        pub struct Wide(#[allow(dead_code, reason = "only its alignment matters")] u8);
+
+        crate::module! {
+            mod widemod {
+                state: Wide;
+                /// The address of the state.
+                fn address(m: Module<'_, Wide>) -> u64 {
+                    (&raw const *m.state()) as u64
+                }
+            }
+        }
+
+        #[test]
+        fn the_state_is_aligned() {
+            crate::embed::check(
+                __pymodule_init,
+                "import widemod; assert widemod.address() % 16 == 0, hex(widemod.address())",
+            );
         }
     }
 

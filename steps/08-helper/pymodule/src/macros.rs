@@ -54,6 +54,42 @@
 ///   [`FromPy`](crate::FromPy) and whose return type implements [`IntoPy`](crate::IntoPy). A
 ///   first parameter of type `Module<'_, STATE>` receives the module. A `/` after the last
 ///   parameter makes them all positional-only, as in Python.
+///
+/// A `&str` or `&[u8]` parameter borrows from the argument object, which the caller keeps alive
+/// for the call and no longer, so the borrow cannot outlive the call. A function that asks for
+/// more, to keep the text after it returns, does not compile:
+///
+/// ```compile_fail,E0716
+/// use std::sync::Mutex;
+///
+/// static KEPT: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+///
+/// pymodule::module! {
+///     mod keeper {
+///         fn keep(text: &'static str) {
+///             KEPT.lock().unwrap().push(text); // read after `text`'s object is freed
+///         }
+///     }
+/// }
+/// # fn main() {}
+/// ```
+///
+/// CPython allocates the state with `PyMem_Malloc`, which aligns to 16 bytes on a 64-bit
+/// machine (8 on a 32-bit one), so a state type that needs more is refused at compile time
+/// (box the part that needs it):
+///
+/// ```compile_fail,E0080
+/// #[derive(Default)]
+/// #[repr(align(128))]
+/// pub struct Lines(u64);
+///
+/// pymodule::module! {
+///     mod aligned {
+///         state: Lines;
+///     }
+/// }
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! module {
     (
@@ -211,10 +247,10 @@ macro_rules! __function {
                 unsafe {
                     $crate::__private::trampoline(module, |gil| {
                         let [$($a),*] = $crate::__private::parse(&SIG, args, nargs, kwnames)?;
-                        $(let $a: $t = $crate::__private::extract($a, &SIG, stringify!($a))?;)*
+                        $(let $a: $t = $crate::__private::extract(&$a, &SIG, stringify!($a))?;)*
                         $(let $m = $crate::Module::<
                             <super::__Spec as $crate::__private::Spec>::State
-                        >::from_raw(module, gil);)?
+                        >::from_call(module, gil, &SIG)?;)?
                         $crate::IntoPy::into_py(super::$f($($m,)? $($a),*), gil)
                     })
                 }

@@ -1,3 +1,4 @@
+// ANCHOR: all
 //! Results: converting what a function returns into a Python object.
 
 use pyo3_ffi as ffi;
@@ -114,6 +115,7 @@ impl<T: IntoPy> IntoPy for Result<T, PyErr> {
         self.and_then(|value| value.into_py(gil))
     }
 }
+// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,45 @@
+// ANCHOR: all
+//! The module's state, as every other part of the crate sees it: its layout, and whether the exec
+//! slot has written it yet. It uses nothing else of the crate, which reads from here up: `err`,
+//! then `args` and `gil`, then `def`.
+
+use std::ptr;
+
+use pyo3_ffi as ffi;
+
+// ANCHOR: state
+/// The module's state as CPython allocates it (`m_size` bytes, zeroed, before `Py_mod_exec`).
+/// `ready` is false until exec has written the rest, so the collector's hooks, which may run
+/// before exec, can tell.
+#[repr(C)]
+pub(crate) struct Slot<S> {
+    pub(crate) header: Header,
+    pub(crate) user: S,
+}
+
+#[repr(C)]
+pub(crate) struct Header {
+    pub(crate) ready: bool,
+    /// Strong references to the module's exception types (index 0: PanicException).
+    pub(crate) exceptions: Vec<*mut ffi::PyObject>,
+}
+// ANCHOR_END: state
+
+/// The header of a module's state, if exec has initialised it. The state is NULL until
+/// `PyModule_ExecDef` allocates it, which a module made by `importlib.util.module_from_spec`
+/// and not yet given to `exec_module` shows: its functions can already be called.
+///
+/// # Safety
+/// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
+pub(crate) unsafe fn header<'a>(module: *mut ffi::PyObject) -> Option<&'a Header> {
+    // SAFETY: the caller's promise: the state is NULL, zeroed (ready == false) or a Slot. For a
+    // module object, PyModule_GetState returns NULL without setting an exception.
+    unsafe {
+        let state = ffi::PyModule_GetState(module).cast::<Header>();
+        if state.is_null() {
+            return None;
+        }
+        if ptr::addr_of!((*state).ready).read() { Some(&*state) } else { None }
+    }
+}
+// ANCHOR_END: all

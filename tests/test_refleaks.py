@@ -1,0 +1,74 @@
+"""Reference leaks, counted by a debug CPython, in the manner of CPython's own `regrtest -R`.
+
+A debug build (Debian's python3.11-dbg; sid's python3.14-dbg and python3.15-dbg, from
+scripts/pythons.sh) keeps a running total of every reference in sys.gettotalrefcount(). For every
+function of every module the book stages (the reliability suite's list), tests/refleak_probe.py
+runs rounds of calls with good and with bad input, three to warm up and three measured; a
+function leaks when every measured round leaves more references (or more allocated memory blocks)
+than it found, which is regrtest's rule. The same modules also run under the debug builds' own
+checks here: the C API's assertions are compiled in, so a broken protocol aborts the child.
+
+The check is checked: chapter 6's broken module leaks on purpose (text_length), and the check
+must catch it."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, missing
+from test_ch06_reliability import MODULES, label
+
+PROBE = Path(__file__).with_name("refleak_probe.py")
+BROKEN = STAGE / "06" / "broken.abi3.so"
+
+
+def probe(python: str, module: Path, *extra: str) -> dict:
+    proc = subprocess.run([python, str(PROBE), str(module), *extra], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, f"{label(module)} under {python}: {describe_exit(proc)}"
+    reports = [line for line in proc.stdout.splitlines() if line.startswith("REPORT ")]
+    assert reports, f"no report from {label(module)} under {python}:\n{proc.stdout}{proc.stderr}"
+    return json.loads(reports[-1][len("REPORT "):])
+
+
+def leaks(results: dict) -> list[str]:
+    problems = []
+    for name, r in results.items():
+        if "error" in r:
+            problems.append(f"{name}: {r['error']}")
+            continue
+        for what in ("refs", "blocks"):
+            if all(d >= 1 for d in r[what]):
+                problems.append(f"{name}: every measured round left more {what} than it found "
+                                f"({', '.join(f'{d:+d}' for d in r[what])}; "
+                                f"{r['kinds_of_call']} kinds of call, 200 calls each)")
+    return problems
+
+
+def debug_python(version: str) -> str:
+    python = debug_interpreter(version)
+    if python is None:
+        pytest.skip(missing(version, debug=True))
+    return python
+
+
+@pytest.mark.parametrize("version", DEBUG_VERSIONS)
+@pytest.mark.parametrize("module", MODULES, ids=label)
+def test_no_reference_leaks(module: Path, version: str):
+    results = probe(debug_python(version), module)
+    assert results, f"{label(module)} has no functions"
+    problems = leaks(results)
+    assert not problems, (f"{label(module)} under the debug build of CPython {version}:\n  "
+                          + "\n  ".join(problems))
+
+
+@pytest.mark.parametrize("version", DEBUG_VERSIONS)
+def test_the_check_catches_a_leak(version: str):
+    """broken.text_length forgets one Py_DECREF per call: every round must show it."""
+    results = probe(debug_python(version), BROKEN, "--only", "text_length",
+                    "--valid", "{'text_length': ('héllo wörld',)}")
+    problems = leaks(results)
+    assert any(p.startswith("text_length: every measured round left more refs") for p in problems), (
+        f"the reference-leak check missed broken.text_length's leak: {results}")

@@ -32,9 +32,12 @@ build:
         | { grep -v '^\s*$' || true; } | tee "{{target}}/book-work/mdbook.log"
     {{book}} check
 
-# Build, then serve the book at http://localhost:3000 with live reload
-serve: build
-    mdbook serve --port 3000 --dest-dir "{{target}}/book"
+# Serve the book at http://localhost:3000 with live reload, whatever fails: a failing output
+# shows its report on its page, and one summary of the failures is printed first (`just build`
+# and `just test` still fail on them)
+serve port="3000":
+    token=$({{book}} prepare) && {{book}} summary && \
+    BOOK_READY_TOKEN="$token" mdbook serve --port {{port}} --dest-dir "{{target}}/book"
 
 # Build chapter NN's step and run its commands, printing each with its output (e.g. `just step 03`)
 step NN:

@@ -42,7 +42,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-import book  # noqa: E402  (scripts/book.py: the pages, their markers and checked outputs)
+from bookpipe import checks, config  # noqa: E402  (the pipeline: pages, markers, checked outputs)
 
 BROWSER_DIR = ROOT / "tests" / "browser"
 COLLECT = BROWSER_DIR / "collect.mjs"
@@ -91,7 +91,7 @@ def needs() -> None:
 
 
 def page_paths() -> list[str]:
-    return [str(md.relative_to(book.BOOK_SRC).with_suffix(".html")) for md in book.summary_pages()]
+    return [str(md.relative_to(config.BOOK_SRC).with_suffix(".html")) for md in checks.summary_pages()]
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -161,14 +161,14 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def expected_outputs(ready: Path = book.READY) -> dict[str, list[tuple[str, str, str]]]:
+def expected_outputs(ready: Path = config.READY) -> dict[str, list[tuple[str, str, str]]]:
     """Per page: (command, kind, text) for every output the page shows, from the checked page
     outputs that the build wrote (target/book-work/ready): a console block's text, the CPython
     version note under it, or the text of an HTML output."""
     found: dict[str, list[tuple[str, str, str]]] = {}
-    for md, path in zip(book.summary_pages(), page_paths()):
+    for md, path in zip(checks.summary_pages(), page_paths()):
         wanted = found.setdefault(path, [])
-        for nn, cid in re.findall(book.MARKER, md.read_text()):
+        for nn, cid in re.findall(config.MARKER, md.read_text()):
             name = f"{nn.zfill(2)} {cid}"
             out = (ready / f"{nn.zfill(2)}-{cid}.md").read_text()
             body = re.match(r"(`{3,})console\n(.*?)\1\n(.*)", out, flags=re.DOTALL)

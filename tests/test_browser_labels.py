@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-import book  # noqa: E402
+from bookpipe import checks, config  # noqa: E402
 
 INCLUDE = re.compile(r"^\{\{#include\s+(\S+?)(?::(\S+))?\}\}\s*$")
 FENCE = re.compile(r"^(`{3,})\w*\s*$")
@@ -36,7 +36,7 @@ def expected_label(md: Path, includes: list[re.Match]) -> str | None:
     if not sel:
         return label + "</span>"
     text = path.read_text()
-    shown, _ = book.select_lines(text, sel)
+    shown, _ = checks.select_lines(text, sel)
     everything = "".join(l for l in text.splitlines(keepends=True) if not ANCHOR_LINE.search(l))
     shown, everything = shown.strip("\n"), everything.strip("\n")
     if shown == everything:
@@ -85,7 +85,7 @@ def chapter_problems(md: Path, text: str) -> list[str]:
 
 def chapters() -> list[Path]:
     # A chapter's own sub-pages (ch07-complete-crates) have its number but are not chapters.
-    pages = book.summary_pages()
+    pages = checks.summary_pages()
     seen, firsts = set(), []
     for md in pages:
         nn = md.name[:4]
@@ -96,7 +96,7 @@ def chapters() -> list[Path]:
 
 
 def test_every_listing_names_its_file():
-    problems = [p for md in book.summary_pages() for p in label_problems(md, md.read_text())]
+    problems = [p for md in checks.summary_pages() for p in label_problems(md, md.read_text())]
     assert problems == []
 
 
@@ -106,7 +106,7 @@ def test_each_chapter_opens_with_its_goal_and_ends_with_a_recap():
 
 
 def test_a_missing_or_wrong_label_is_seen():
-    md = book.BOOK_SRC / "ch03-rust-extension.md"
+    md = config.BOOK_SRC / "ch03-rust-extension.md"
     text = md.read_text()
     whole = '<span class="filename">Filename: steps/03-rust-extension/Cargo.toml</span>\n'
     assert whole in text
@@ -117,7 +117,7 @@ def test_a_missing_or_wrong_label_is_seen():
 
 
 def test_a_chapter_without_goal_or_recap_is_seen():
-    md = book.BOOK_SRC / "ch02-c-extension.md"
+    md = config.BOOK_SRC / "ch02-c-extension.md"
     text = md.read_text()
     assert chapter_problems(md, text.replace("**What you will build:**", "You build:")) != []
     assert chapter_problems(md, text.rsplit("\n## Recap", 1)[0]) != []

@@ -1,17 +1,14 @@
-"""The two pipeline features chapter 7 added to scripts/book.py: optional stage sources, and
-commands whose output is raw HTML."""
+"""The two pipeline features chapter 7 added: optional stage sources (scripts/bookpipe/build.py),
+and commands whose output is raw HTML (scripts/bookpipe/verdicts.py)."""
 
-import importlib.util
 import sys
 
 import pytest
 
 from conftest import ROOT
 
-spec = importlib.util.spec_from_file_location("book_pipeline", ROOT / "scripts" / "book.py")
-book = importlib.util.module_from_spec(spec)
-sys.modules["book_pipeline"] = book
-spec.loader.exec_module(book)
+sys.path.insert(0, str(ROOT / "scripts"))
+from bookpipe import build, config, verdicts  # noqa: E402
 
 
 class FakeStep:
@@ -23,12 +20,12 @@ def test_optional_source_is_skipped_only_when_missing(tmp_path):
     present = tmp_path / "there.so"
     present.write_text("x")
     out_dirs = {"step07-go-sum": str(tmp_path)}
-    assert book.resolve_source(FakeStep, "out@step07-go-sum:there.so", {}, out_dirs, True) == present
-    assert book.resolve_source(FakeStep, "out@step07-go-sum:absent.so", {}, out_dirs, True) is None
-    with pytest.raises(book.Fail, match="does not exist"):
-        book.resolve_source(FakeStep, "out@step07-go-sum:absent.so", {}, out_dirs)
+    assert build.resolve_source(FakeStep, "out@step07-go-sum:there.so", {}, out_dirs, True) == present
+    assert build.resolve_source(FakeStep, "out@step07-go-sum:absent.so", {}, out_dirs, True) is None
+    with pytest.raises(config.Fail, match="does not exist"):
+        build.resolve_source(FakeStep, "out@step07-go-sum:absent.so", {}, out_dirs)
 
 
 def test_html_commands_print_their_output_raw():
-    assert book.markdown("<table></table>\n", {"html": True}) == "<table></table>\n"
-    assert book.markdown("$ ls\nx\n", {}).startswith("```console\n$ ls\n")
+    assert verdicts.markdown("<table></table>\n", {"html": True}) == "<table></table>\n"
+    assert verdicts.markdown("$ ls\nx\n", {}).startswith("```console\n$ ls\n")

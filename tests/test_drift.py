@@ -27,7 +27,7 @@ def throwaway_copy(tmp_path: Path) -> Path:
         if src.is_file():
             (copy / os.fsdecode(f)).parent.mkdir(parents=True, exist_ok=True)
             # With the original's modification times: the copies share one cargo target folder,
-            # whose record of source hashes (scripts/book.py, sync_sources) makes cargo rebuild
+            # whose record of source hashes (scripts/bookpipe/build.py, sync_sources) makes cargo rebuild
             # exactly the files whose content differs from its last build, whatever their times.
             # So a copy rebuilds only what it changed, and never reuses another copy's drift.
             shutil.copy2(src, copy / os.fsdecode(f))
@@ -218,8 +218,10 @@ def test_commands_environment_is_defined(tmp_path):
                           env=just_env(PYTHONFAULTHANDLER="1", SOMETHING_ELSE="x"), timeout=600)
     out = proc.stdout
     names = set(re.findall(r"(?m)^([A-Z_][A-Z0-9_]*)=", out.split("## import", 1)[1].split("## ", 1)[0]))
-    assert names <= {"PATH", "HOME", "LC_ALL", "TERM", "NO_COLOR", "RUST_BACKTRACE",
-                     "PYTHONDONTWRITEBYTECODE", "PWD", "SHLVL", "_", "OLDPWD"}, names
+    assert names <= {"PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "LC_ALL", "TERM", "NO_COLOR",
+                     "RUST_BACKTRACE", "PYTHONDONTWRITEBYTECODE", "PWD", "SHLVL", "_", "OLDPWD"}, names
+    # A home of its own (shown as ~), never the caller's: no configuration file of theirs is read.
+    assert re.search(r"(?m)^HOME=~$", out), out
 
 
 # --- A hang cannot escape its timeout -----------------------------------------------------------
@@ -256,8 +258,8 @@ def test_include_inside_a_list_item_is_caught(tmp_path):
     copy = throwaway_copy(tmp_path)
     edit(copy / "book/ch02-c-extension.md", "```c\n{{#include ../steps/02-c-extension/foo.c:all}}\n```",
          "- The whole file:\n\n  ```c\n  {{#include ../steps/02-c-extension/foo.c:all}}\n  ```")
-    assert_red(just_build(copy),
-               r"`\{\{#include \.\./steps/02-c-extension/foo\.c:all\}\}` is not one intact code block")
+    assert_red(just_build(copy), r"book/ch02-c-extension\.md:\d+: `\{\{#include "
+               r"\.\./steps/02-c-extension/foo\.c:all\}\}` is in an indented listing")
 
 
 def test_second_title_is_caught(tmp_path):
@@ -270,7 +272,8 @@ def test_output_block_that_does_not_render_is_caught(tmp_path):
     copy = throwaway_copy(tmp_path)
     marker = "<!-- cmdrun ../scripts/book show 02 import -->"
     edit(copy / "book/ch02-c-extension.md", marker, f"<div>\n{marker}\n</div>")
-    assert_red(just_build(copy), r"the output block of 02 `import` is not on the rendered page")
+    assert_red(just_build(copy), r"book/ch02-c-extension\.md: listing \d+ of \d+ \(it starts "
+               r"\"\$ python3 -c 'import foo; print\(foo\.sum\(40, 2\)\)'\"\) does not render exactly")
 
 
 # --- Version-specific expectations --------------------------------------------------------------
@@ -301,3 +304,216 @@ def test_failure_is_shown_on_the_page_while_serving(tmp_path):
     assert "This output failed its check</strong>: chapter 02, command <code>import</code>" in page
     assert re.search(r"(?m)^-41$", page) and re.search(r"(?m)^\+42$", page), "the box lacks the diff"
     assert_red(just_build(copy), r"FAILED: chapter 02 .*command `import`")
+
+
+
+# --- The check holds by principle (issue 18): one fault per principle, each red -----------------
+
+
+# (1) Every include renders exactly and alone; (6) every marker goes through the checked pipeline.
+@pytest.mark.parametrize("page, old, new, needle", [
+    ("ch01-shared-library.md", "{{#include ../steps/01-shared-library/Cargo.toml}}\n```\n",
+     "{{#include ../steps/01-shared-library/Cargo.toml}}\n",
+     r"ch01-shared-library\.md:52: `\{\{#include \.\./steps/01-shared-library/Cargo\.toml\}\}` is not "
+     r"alone in its listing: .* Is a closing fence missing\?"),
+    ("ch02-c-extension.md", "## Importing it",
+     "## Importing it\n\nThe file: {{#include ../steps/02-c-extension/foo.c:all}}\n",
+     r"ch02-c-extension\.md:\d+: `\{\{#include \.\./steps/02-c-extension/foo\.c:all\}\}` is not "
+     r"inside a fenced listing"),
+    ("ch02-c-extension.md", "## Importing it",
+     "## Importing it\n\n{{#playground ../steps/02-c-extension/foo.c}}\n",
+     r"ch02-c-extension\.md: `\{\{#playground \.\./steps/02-c-extension/foo\.c\}\}` would show the "
+     r"reader the file's ANCHOR comments"),
+    ("ch02-c-extension.md", "## Importing it", "## Importing it\n\n<!-- cmdrun echo unchecked -->\n",
+     r"ch02-c-extension\.md:\d+: `<!-- cmdrun echo unchecked -->` does not go through the checked "
+     r"pipeline"),
+    ("ch02-c-extension.md", "## Importing it",
+     "## Importing it\n\nType `<!-- cmdrun ../scripts/book show 02 docstring -->` to see it.\n",
+     r"ch02-c-extension\.md:\d+: the marker `<!-- cmdrun \.\./scripts/book show 02 docstring -->` "
+     r"is inside a line of text"),
+    ("ch02-c-extension.md", "{{#include ../steps/02-c-extension/foo.c:all}}",
+     "{{#include ../steps/02-c-extension/foo.c:3:9}}",
+     r"ch02-c-extension\.md:\d+: `\{\{#include \.\./steps/02-c-extension/foo\.c:3:9\}\}` includes "
+     r"by line numbers"),
+], ids=["missing-closing-fence", "include-in-prose", "playground-anchors", "unchecked-marker",
+        "marker-in-inline-code", "line-range"])
+def test_page_that_would_lie_is_caught(tmp_path, page, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "book" / page, old, new)
+    assert_red(just_build(copy), needle)
+
+
+# (6) An expectation that is not compared, is shadowed, or repeats the one below it.
+@pytest.mark.parametrize("fault, needle", [
+    ("identical-variant", r"steps/02-c-extension/expected/import@3\.12\.txt: identical to import\.txt"),
+    ("shadowing-variant", r"steps/02-c-extension/expected/import@3\.11\.txt: expected/import\.txt is "
+                          r"CPython 3\.11's"),
+    ("not-compared", r"steps/02-c-extension/expected/import\.txt: command `import` is not compared"),
+    ("orphan", r"steps/02-c-extension/expected/gone\.txt: no command `gone`"),
+])
+def test_expectation_that_is_never_checked_is_caught(tmp_path, fault, needle):
+    copy = throwaway_copy(tmp_path)
+    expected = copy / "steps/02-c-extension/expected"
+    base = (expected / "import.txt").read_text()
+    if fault == "identical-variant":
+        (expected / "import@3.12.txt").write_text(base)
+    elif fault == "shadowing-variant":
+        (expected / "import@3.11.txt").write_text(base)
+    elif fault == "not-compared":
+        edit(copy / "steps/02-c-extension/commands.toml", 'id = "import"\n',
+             'id = "import"\ncompare = false\nshape = ["^42$"]\n')
+    else:
+        (expected / "gone.txt").write_text(base)
+    assert_red(just_build(copy), needle)
+
+
+# (2) A cached result is shown only while it equals its expectation, whatever the cache holds.
+def test_tampered_cache_is_not_shown(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    cache = tmp_path / "cache"
+    shutil.copytree(ROOT / "target" / "book-work" / "cache", cache)
+    tampered = list(cache.glob("02-import-*.txt"))
+    assert tampered, "the original's cache has no result for 02 import: run `just build` first"
+    for f in tampered:
+        f.write_text(f.read_text().replace("42", "41"))
+    proc = just_build(copy, BOOK_CACHE_DIR=str(cache))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    page = (copy / "target/book/ch02-c-extension.html").read_text()
+    assert re.search(r"(?m)^42$", page) and not re.search(r"(?m)^41$", page)
+
+
+# (2) The environment's packages are in the cache key (a sitecustomize, another version).
+def test_python_environment_is_in_the_cache_key(tmp_path, monkeypatch):
+    import sys
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bookpipe import config, verdicts
+    site = tmp_path / "venv/lib/python3.11/site-packages"
+    (site / "maturin-1.16.0.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(config, "VENV", tmp_path / "venv")
+
+    def digest():
+        monkeypatch.setattr(verdicts, "_ENVIRONMENT", None)
+        return verdicts.environment_digest()
+    first = digest()
+    (site / "maturin-1.16.0.dist-info").rename(site / "maturin-1.15.0.dist-info")
+    second = digest()
+    (site / "sitecustomize.py").write_text("print('hello')\n")
+    third = digest()
+    (site / "sitecustomize.py").write_text("print('hello again')\n")
+    assert len({first, second, third, digest()}) == 4
+
+
+# (3) A build script's rerun-if-changed must not hide a source it reads.
+def test_build_script_that_hides_a_module_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/01-shared-library/build.rs", 'rerun-if-changed=src"', 'rerun-if-changed=src/lib.rs"')
+    (copy / "steps/01-shared-library/src/twice.rs").write_text("pub fn twice() {}\n")
+    assert_red(just_build(copy), r"steps/01-shared-library/build\.rs: reruns for src/lib\.rs but not "
+               r"for src/twice\.rs")
+
+
+# (4) The page's structure: no element left open, the sidebar's numbers agree with the chapters'.
+def test_unclosed_html_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "book/ch01-shared-library.md", "## Recap", "<details>\n\n## Recap")
+    assert_red(just_build(copy), r"book/ch01-shared-library\.md: <details> \(before .*\) is never "
+               r"closed", r"print\.html \(the whole book on one page\): <details>")
+
+
+def test_sidebar_numbers_that_disagree_are_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    summary = copy / "book/SUMMARY.md"
+    text = summary.read_text()
+    three = "- [A Python module in Rust](ch03-rust-extension.md)\n"
+    four = "- [Threads and the GIL](ch04-concurrency.md)\n"
+    assert three in text and four in text
+    summary.write_text(text.replace(three, "@@").replace(four, three).replace("@@", four))
+    assert_red(just_build(copy), r"the sidebar numbers ch04-concurrency\.md \('Threads and the GIL'\) "
+               r"as chapter 3")
+
+
+# (5) A diff that shows the same lines says what differs.
+def test_newline_only_drift_says_so(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    f = copy / "steps/02-c-extension/expected/import.txt"
+    f.write_text(f.read_text() + "\n")
+    assert_red(just_build(copy), r"differs from the expectation: only the final newline")
+
+
+# --- Serving: a reader can always read ----------------------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_and_fetch(cmd: list[str], cwd: Path, env: dict, page: str, timeout: float = 300):
+    """Start a server, fetch `page` from it once it answers, stop it; (text, output, seconds)."""
+    import signal
+    import time
+    import urllib.request
+    port = free_port()
+    start = time.monotonic()
+    proc = subprocess.Popen([*cmd, str(port)] if cmd[0] == "just" else [*cmd, "--port", str(port)],
+                            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        while True:
+            assert proc.poll() is None, f"{cmd} ended: {proc.communicate()[0].decode()}"
+            assert time.monotonic() - start < timeout, f"{cmd} served nothing in {timeout} s"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{page}", timeout=2) as r:
+                    text = r.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        return text, time.monotonic() - start
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.communicate()
+
+
+def test_serve_serves_the_book_whatever_fails(tmp_path):
+    """`just serve` with an output broken on purpose: one summary names it, the page shows its
+    box, and `just build` still fails."""
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/02-c-extension/expected/import.txt", "42", "41")
+    env = just_env()
+    prepare = subprocess.run(["scripts/book", "prepare"], cwd=copy, env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert prepare.returncode == 0, prepare.stderr
+    summary = subprocess.run(["scripts/book", "summary"], cwd=copy, env=env, capture_output=True,
+                             text=True)
+    assert summary.returncode == 0
+    assert re.search(r"book: 1 output\(s\) failed their check", summary.stderr), summary.stderr
+    assert re.search(r"chapter 02 `import`: its output differs from the expectation", summary.stderr)
+    page, _ = serve_and_fetch(["just", "serve"], copy, env, "ch02-c-extension.html")
+    assert 'class="book-failure"' in page, "the served page shows no failure box"
+    assert re.search(r"(?m)^-41$", page) and re.search(r"(?m)^\+42$", page)
+    assert_red(just_build(copy), r"FAILED: chapter 02 .*command `import`")
+
+
+def test_plain_mdbook_serve_works_after_setup(tmp_path):
+    """What mdBook users type, with nothing of the Justfile's environment: the book's outputs
+    are checked and shown all the same."""
+    copy = throwaway_copy(tmp_path)
+    env = {k: v for k, v in just_env().items() if k not in ("PYO3_PYTHON", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if ".venv" not in p)
+    page, _ = serve_and_fetch(["mdbook", "serve"], copy, env, "ch02-c-extension.html", timeout=600)
+    assert "book-failure" not in page and re.search(r"(?m)^42$", page), page[-2000:]
+
+
+# (5) A shown-not-compared table is checked for sense, not only for digits in their places.
+@pytest.mark.parametrize("old, new, needle", [
+    ('f"<td align=\\"right\\">{fmt(r.ns_min)}</td>"', 'f"<td align=\\"right\\">{fmt(r.instructions, 0)}</td>"',
+     r"its table's row 'py-def' has 'ns per call, median' [\d.]+ below 'ns per call, min'"),
+    ('f"<td align=\\"right\\">{fmt(r.ns_median)}</td>"', 'f"<td align=\\"right\\">{fmt(-r.ns_median)}</td>"',
+     r"its table's row 'py-def' has '-[\d.]+' in 'ns per call, median', which must be a number above"),
+], ids=["columns-swapped", "median-negated"])
+def test_table_without_sense_is_caught(tmp_path, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/07-call-overhead/py/overhead.py", old, new)
+    assert_red(just_build(copy), r"FAILED: chapter 07 .*command `table`", needle)

@@ -1,6 +1,6 @@
 // ANCHOR: all
 // Writes the C header for our exported functions to $OUT_DIR/sum.h, the way cgo writes one for
-// `//export` functions. cbindgen reads src/lib.rs; the settings are in cbindgen.toml.
+// `//export` functions. cbindgen reads every module under src/; its settings are in cbindgen.toml.
 use std::{env, path::PathBuf};
 
 fn main() {
@@ -11,7 +11,8 @@ fn main() {
     cbindgen::generate_with_config(&crate_dir, config)
         .expect("cbindgen could not read src/lib.rs")
         .write_to_file(out);
-    println!("cargo::rerun-if-changed=src/lib.rs");
+    // The whole folder (cargo watches every file in it), not src/lib.rs: cbindgen follows `mod`.
+    println!("cargo::rerun-if-changed=src");
     println!("cargo::rerun-if-changed=cbindgen.toml");
 }
 // ANCHOR_END: all

@@ -1,0 +1,95 @@
+"""The steps (steps/NN-*/) and their command definitions (commands.toml), with the expectation
+for each CPython version."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from .config import BASE_VERSION, PYVER, STEPS, VERIFIED, Fail
+
+
+# ---------------------------------------------------------------------------------------------
+# Steps and their command definitions
+
+
+class Step:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.nn = folder.name[:2]
+        spec = tomllib.loads((folder / "commands.toml").read_text())
+        self.chapter = spec.get("chapter", folder.name)
+        self.stage_spec: dict[str, str] = spec.get("stage", {})
+        # The cargo profile that builds the artifacts the step stages (default: the workspace's
+        # dev build); e.g. chapter 7 measures release builds.
+        self.profile: str | None = spec.get("profile")
+        self.commands: dict[str, dict] = {}
+        for cmd in spec.get("command", []):
+            if cmd["id"] in self.commands:
+                raise Fail(f"{folder / 'commands.toml'}: command id {cmd['id']!r} is defined twice")
+            self.commands[cmd["id"]] = cmd
+        self.package = tomllib.loads((folder / "Cargo.toml").read_text())["package"]["name"] \
+            if (folder / "Cargo.toml").exists() else None
+
+    @property
+    def label(self) -> str:
+        return f"chapter {self.nn} ({self.chapter}, steps/{self.folder.name})"
+
+    def expected_variants(self, cid: str) -> dict[str, Path]:
+        """The command's expectations by the CPython version they start at ("3.11" for ID.txt)."""
+        folder = self.folder / "expected"
+        found = {BASE_VERSION: folder / f"{cid}.txt"}
+        for p in folder.glob(f"{cid}@3.*.txt"):
+            found[p.name[len(cid) + 1:-4]] = p
+        return found
+
+    def expected_path(self, cid: str, version: str = PYVER, below: bool = False) -> Path:
+        """The expectation for `version`: the newest one that starts at or before it (strictly
+        before it with `below`). ID.txt when there is no other."""
+        candidates = [(version_key(v), p) for v, p in self.expected_variants(cid).items()
+                      if (version_key(v) < version_key(version) if below
+                          else version_key(v) <= version_key(version))]
+        return max(candidates)[1] if candidates else self.folder / "expected" / f"{cid}.txt"
+
+    def bless_path(self, cid: str) -> Path:
+        """Where `bless` under this interpreter writes: ID.txt under 3.11, else ID@3.N.txt."""
+        if PYVER == BASE_VERSION:
+            return self.folder / "expected" / f"{cid}.txt"
+        return self.folder / "expected" / f"{cid}@{PYVER}.txt"
+
+    def version_note(self, cid: str) -> str:
+        """Under a version-specific output, which interpreter printed it and which others differ."""
+        variants = [v for v, p in self.expected_variants(cid).items() if p.exists()]
+        if len(variants) < 2:
+            return ""
+        mine = self.expected_path(cid)
+        others = [v for v in VERIFIED if v != PYVER and self.expected_path(cid, v) != mine]
+        differ = (f"; CPython {' and '.join(others)} print{'s' if len(others) == 1 else ''} "
+                  "it differently") if others else ""
+        return (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "
+                f"<code>python3</code>{differ}. Each version's output is checked against its own "
+                "expectation.</small></p>\n")
+
+    def command(self, cid: str) -> dict:
+        try:
+            return self.commands[cid]
+        except KeyError:
+            raise Fail(f"{self.label}: no command {cid!r} in {self.folder / 'commands.toml'} "
+                       f"(it has: {', '.join(self.commands) or 'none'})") from None
+
+
+def version_key(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in v.split("."))
+
+
+def all_steps() -> list[Step]:
+    return [Step(d) for d in sorted(STEPS.glob("[0-9][0-9]-*")) if (d / "commands.toml").exists()]
+
+
+def find_step(nn: str) -> Step:
+    nn = nn.zfill(2)
+    for folder in sorted(STEPS.glob(f"{nn}-*")):
+        if (folder / "commands.toml").exists():
+            return Step(folder)
+    known = ", ".join(s.nn for s in all_steps())
+    raise Fail(f"there is no step {nn} (steps with commands: {known})")

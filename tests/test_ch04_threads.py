@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import crashreport
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter
 
 MODULE = STAGE / "04" / "foo.abi3.so"
@@ -27,22 +28,28 @@ sys.modules["foo"] = foo
 """
 
 
-def child(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.Popen:
+def child(code: str, python: str = sys.executable) -> subprocess.Popen:
+    """Starts `code` in a child that keeps a core if it crashes (tests/crashreport.py)."""
     if not MODULE.exists():
         pytest.fail(f"no {MODULE}: run `just build` first")
-    return subprocess.Popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return crashreport.popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def run(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = child(code, python)
+def finish(proc: subprocess.Popen, timeout: float, what: str = "") -> subprocess.CompletedProcess:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        stacks = crashreport.attach_gdb(proc)  # where every thread waits, before the kill
         proc.kill()
         out, err = proc.communicate()
-        pytest.fail(f"hung for more than {timeout} s\n{out}{err}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        crashreport.forget(proc)
+        pytest.fail(f"{what}hung for more than {timeout} s\n{out}{err}\n{stacks}")
+    return crashreport.completed(proc, out, err)
+
+
+def run(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.CompletedProcess:
+    return finish(child(code, python), timeout)
 
 
 def ok(code: str, python: str = sys.executable, timeout: float = 60) -> str:
@@ -470,14 +477,9 @@ def test_no_reference_leaks_in_100_000_calls():
              for name, body in REFCOUNT_GROUPS.items()}
     outputs = {}
     for name, proc in procs.items():
-        try:
-            out, err = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail(f"{name}: hung")
-        assert proc.returncode == 0, f"{name}: " + describe_exit(
-            subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-        outputs[name] = out
+        done = finish(proc, 120, f"{name}: ")
+        assert done.returncode == 0, f"{name}: " + describe_exit(done)
+        outputs[name] = done.stdout
     assert outputs == {
         "pure": "sum result refcount 2\n",
         "gil-tick": "",

@@ -269,6 +269,56 @@ def test_a_forked_child_does_not_wait_for_its_parents_threads():
                    "tick: stopped after 0 of 60\n")
 
 
+FORK_IN_A_CALLBACK = """
+    import os, select, threading, time, warnings
+    warnings.simplefilter("ignore", DeprecationWarning)   # 3.12+: fork() with threads
+    r, w = os.pipe()
+    counted = threading.Event()
+
+    def in_the_child():
+        seen = foo.threads()             # foo's thread is still in the callback: one
+        counted.set()
+        foo.join()                       # returns once that thread has made its last two rounds
+        time.sleep(0.2)                  # by now that thread has ended, whatever join() said
+        foo.join()
+        os.write(w, f"child: {seen} running; after join(): {foo.threads()}\\n".encode())
+        os._exit(0)
+
+    children = []
+    def callback(i):
+        if i == 1:
+            pid = os.fork()
+            if pid == 0:
+                threading.Thread(target=in_the_child).start()
+                counted.wait()
+            else:
+                children.append(pid)
+
+    foo.every(20, 3, callback)
+    foo.join()
+    ready, _, _ = select.select([r], [], [], 20)
+    print(os.read(r, 200).decode() if ready else "child: join() did not return in 20 s\\n", end="")
+    if not ready:
+        os.kill(children[0], 9)
+    _, status = os.waitpid(children[0], 0)
+    print("child exit status", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_a_callback_that_forks_leaves_the_child_counting_its_one_thread(version):
+    """fork() in a callback copies the callback's thread, one of foo's, into the child: the child
+    counts it, and join() there waits for it. (The count used to be reset to 0 on the first call
+    in a new process, so the thread's end took it below 0: a panic in a debug build, and in a
+    release build a count that wrapped around, so that join() never returned.)"""
+    python = python_or_skip(version)
+    proc = run(FORK_IN_A_CALLBACK, python, timeout=60)
+    assert proc.returncode == 0, describe_exit(proc)
+    assert "panicked" not in proc.stderr, proc.stderr
+    assert proc.stdout == "child: 1 running; after join(): 0\nchild exit status 0\n", \
+        describe_exit(proc)
+
+
 # ---------------------------------------------------------------------------------------------
 # Callbacks that raise
 

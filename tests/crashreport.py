@@ -77,6 +77,9 @@ def popen(cmd: list[str], **kwargs) -> subprocess.Popen:
     """subprocess.Popen, with the child ready to leave a core; finish with `completed`."""
     folder = _prepare(kwargs)
     proc = subprocess.Popen(cmd, **kwargs)
+    if os.environ.get("CRASHREPORT_TALLY"):  # `just stress` counts the children it started
+        with open(os.environ["CRASHREPORT_TALLY"], "a", encoding="utf-8") as tally:
+            tally.write(f"{cmd[0]}\n")
     proc.crash_folder = folder  # type: ignore[attr-defined]
     proc.crash_cwd = Path(kwargs["cwd"])  # type: ignore[attr-defined]
     proc.crash_env = kwargs["env"]  # type: ignore[attr-defined]

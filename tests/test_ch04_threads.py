@@ -164,7 +164,7 @@ EXIT_WHILE_BUSY = """
     def busy(i):
         sum(range(100))
 
-    foo.tick(60, 1000)
+    foo.tick(60, 60_000)                   # a minute apart: no tick before the exit, however slow
     for _ in range(3):
         foo.every(0, 10**9, busy)          # Rust threads calling back into Python, nonstop
 

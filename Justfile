@@ -56,6 +56,11 @@ test: build lint
     cd steps && cargo test --workspace --quiet
     python -m pytest -p no:cacheprovider -rs tests
 
+# Run the threads and reliability suites again and again under every CPython found, and report
+# each crash with its backtraces (not part of `test`; e.g. `just stress --minutes 60`)
+stress *ARGS: build
+    nice python tests/stress.py {{ARGS}}
+
 # Run the benchmarks: every steps/NN-*/bench.py, after a build (figures vary by machine)
 bench: build
     for b in steps/[0-9][0-9]-*/bench.py; do [ -e "$b" ] || continue; echo "== $b"; python "$b"; done

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+import crashreport
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGE = ROOT / "target" / "book-work" / "stage"
 
@@ -86,8 +88,11 @@ def missing(version: str, debug: bool = False) -> str:
 
 
 def describe_exit(proc: subprocess.CompletedProcess) -> str:
+    """How a child ended, with its output. A crash (death by a signal) is described by
+    tests/crashreport.py: the faulting thread's faulthandler block first, then gdb's backtrace of
+    every thread from the core, when the child was started through crashreport.popen or .run."""
     if proc.returncode < 0:
-        return f"CRASHED (killed by signal {-proc.returncode})\n{proc.stdout}{proc.stderr}"
+        return f"{crashreport.report(proc)}\n== the child's stdout\n{proc.stdout}"
     return f"exit status {proc.returncode}\n{proc.stdout}{proc.stderr}"
 
 

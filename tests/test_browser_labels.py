@@ -121,3 +121,32 @@ def test_a_chapter_without_goal_or_recap_is_seen():
     text = md.read_text()
     assert chapter_problems(md, text.replace("**What you will build:**", "You build:")) != []
     assert chapter_problems(md, text.rsplit("\n## Recap", 1)[0]) != []
+
+
+CAPTION = re.compile(r'^(?:<span class="filename">)?Filename: `?([^`<(]+?)`?(?: \(.*\))?(?:</span>)?\s*$')
+
+
+def caption_problems(md: Path, text: str) -> list[str]:
+    """A listing's file named twice: a caption line, and the label right after it (blank lines
+    between), as chapter 7's complete-crates page had for every file."""
+    lines = [(i, l) for i, l in enumerate(text.splitlines()) if l.strip()]
+    problems = []
+    for (i, a), (_, b) in zip(lines, lines[1:]):
+        ma, mb = CAPTION.match(a), CAPTION.match(b)
+        if ma and mb and ma.group(1) == mb.group(1):
+            problems.append(f"{md.name}:{i + 1}: {ma.group(1)} is named twice above its listing")
+    return problems
+
+
+def test_no_listing_is_captioned_twice():
+    problems = [p for md in book.summary_pages() for p in caption_problems(md, md.read_text())]
+    assert problems == []
+
+
+def test_a_caption_given_twice_is_seen():
+    md = book.BOOK_SRC / "ch07-complete-crates.md"
+    label = '<span class="filename">Filename: steps/07-call-overhead/Cargo.toml</span>'
+    text = md.read_text()
+    assert label in text
+    twice = text.replace(label, "Filename: `steps/07-call-overhead/Cargo.toml`\n\n" + label, 1)
+    assert caption_problems(md, twice)

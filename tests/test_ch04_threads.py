@@ -5,14 +5,15 @@ pytest down. Checks whose outcome depends on the CPython version (finalization c
 and again in 3.14) run under every CPython >= 3.10 on the machine; a missing one is skipped.
 """
 
-import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import crashreport
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 MODULE = STAGE / "04" / "foo.abi3.so"
@@ -28,22 +29,28 @@ sys.modules["foo"] = foo
 """
 
 
-def child(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.Popen:
+def child(code: str, python: str = sys.executable) -> subprocess.Popen:
+    """Starts `code` in a child that keeps a core if it crashes (tests/crashreport.py)."""
     if not MODULE.exists():
         pytest.fail(f"no {MODULE}: run `just build` first")
-    return subprocess.Popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return crashreport.popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def run(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.CompletedProcess:
-    proc = child(code, python)
+def finish(proc: subprocess.Popen, timeout: float, what: str = "") -> subprocess.CompletedProcess:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        stacks = crashreport.attach_gdb(proc)  # where every thread waits, before the kill
         proc.kill()
         out, err = proc.communicate()
-        pytest.fail(f"hung for more than {timeout} s\n{out}{err}")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        crashreport.forget(proc)
+        pytest.fail(f"{what}hung for more than {timeout} s\n{out}{err}\n{stacks}")
+    return crashreport.completed(proc, out, err)
+
+
+def run(code: str, python: str = sys.executable, timeout: float = 60) -> subprocess.CompletedProcess:
+    return finish(child(code, python), timeout)
 
 
 def ok(code: str, python: str = sys.executable, timeout: float = 60) -> str:
@@ -158,7 +165,7 @@ EXIT_WHILE_BUSY = """
     def busy(i):
         sum(range(100))
 
-    foo.tick(60, 1000)
+    foo.tick(60, 60_000)                   # a minute apart: no tick before the exit, however slow
     for _ in range(3):
         foo.every(0, 10**9, busy)          # Rust threads calling back into Python, nonstop
 
@@ -182,13 +189,32 @@ def test_exit_status_0_in_50_runs_out_of_50_with_threads_alive(version):
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda _: run(EXIT_WHILE_BUSY, python, timeout=30), range(50)))
     failed = [r for r in results if r.returncode != 0 or not r.stdout.startswith("exiting\n")]
-    assert not failed, (f"{len(failed)} of 50 runs under CPython {version} failed; the first: "
-                        + describe_exit(failed[0]))
+    reports = [describe_exit(r) for r in failed]
+    cpythons = [r for r in reports if cpython_daemon_thread_race(version, r)]
+    ours = [r for r in reports if r not in cpythons]
+    assert not ours, (f"{len(ours)} of 50 runs under CPython {version} failed; the first: "
+                      + ours[0])
+    # CPython's own race is rare (about 1 run in 250 here); more than that is not explained by it.
+    assert len(cpythons) <= 2, (f"{len(cpythons)} of 50 runs under CPython {version} crashed in "
+                                "take_gil at exit; the first: " + cpythons[0])
+    if cpythons:
+        warnings.warn(f"CPython {version}: {len(cpythons)} of 50 runs crashed in CPython's own "
+                      "daemon-thread race at exit (gh-110052, fixed in 3.14 by gh-124878)")
+    crashed_in_cpython = {id(f) for f, rep in zip(failed, reports) if rep in cpythons}
     for r in results:
-        # A first tick comes after a second; on a loaded machine the script may take that long to
-        # reach its print, so ticks before "exiting" are allowed (seen here: 2 runs in 200).
-        lines = [line for line in r.stdout.splitlines() if not re.fullmatch(r"tick \d+", line)]
-        assert lines == ["exiting", "tick: the interpreter is exiting, stopping"], r.stdout
+        if id(r) in crashed_in_cpython:
+            continue
+        assert r.stdout == "exiting\ntick: the interpreter is exiting, stopping\n", r.stdout
+
+
+def cpython_daemon_thread_race(version: str, report: str) -> bool:
+    """Whether a crash at exit is CPython's own, not foo's: before 3.14, a daemon thread that takes
+    the GIL back after Py_Finalize has freed the interpreter touches freed memory in take_gil
+    (release builds: SIGSEGV there; debug builds: the is_tstate_valid assertion). A script with
+    daemon threads and no foo at all crashed the same way here, 1 run in 300 under 3.10; CPython
+    gh-110052 describes it, and gh-124878 (3.14) fixed it by reference-counting thread states."""
+    base = tuple(int(x) for x in version.removesuffix("-dbg").split("."))
+    return base < (3, 14) and ("take_gil" in report or "is_tstate_valid" in report)
 
 
 @pytest.mark.parametrize("version", ABI3_VERSIONS)
@@ -264,6 +290,56 @@ def test_a_forked_child_does_not_wait_for_its_parents_threads():
     """, timeout=30)
     assert out == ("child sees 0 threads\nchild exit status 0 fast: True\n"
                    "tick: stopped after 0 of 60\n")
+
+
+FORK_IN_A_CALLBACK = """
+    import os, select, threading, time, warnings
+    warnings.simplefilter("ignore", DeprecationWarning)   # 3.12+: fork() with threads
+    r, w = os.pipe()
+    counted = threading.Event()
+
+    def in_the_child():
+        seen = foo.threads()             # foo's thread is still in the callback: one
+        counted.set()
+        foo.join()                       # returns once that thread has made its last two rounds
+        time.sleep(0.2)                  # by now that thread has ended, whatever join() said
+        foo.join()
+        os.write(w, f"child: {seen} running; after join(): {foo.threads()}\\n".encode())
+        os._exit(0)
+
+    children = []
+    def callback(i):
+        if i == 1:
+            pid = os.fork()
+            if pid == 0:
+                threading.Thread(target=in_the_child).start()
+                counted.wait()
+            else:
+                children.append(pid)
+
+    foo.every(20, 3, callback)
+    foo.join()
+    ready, _, _ = select.select([r], [], [], 20)
+    print(os.read(r, 200).decode() if ready else "child: join() did not return in 20 s\\n", end="")
+    if not ready:
+        os.kill(children[0], 9)
+    _, status = os.waitpid(children[0], 0)
+    print("child exit status", os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_a_callback_that_forks_leaves_the_child_counting_its_one_thread(version):
+    """fork() in a callback copies the callback's thread, one of foo's, into the child: the child
+    counts it, and join() there waits for it. (The count used to be reset to 0 on the first call
+    in a new process, so the thread's end took it below 0: a panic in a debug build, and in a
+    release build a count that wrapped around, so that join() never returned.)"""
+    python = python_or_skip(version)
+    proc = run(FORK_IN_A_CALLBACK, python, timeout=60)
+    assert proc.returncode == 0, describe_exit(proc)
+    assert "panicked" not in proc.stderr, proc.stderr
+    assert proc.stdout == "child: 1 running; after join(): 0\nchild exit status 0\n", \
+        describe_exit(proc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -408,6 +484,9 @@ REFCOUNTS = """
     N = 100_000
 
     def check(name, call, *watched, calls=N):
+        # Collected before as after: under 3.10 the first collection frees garbage that holds a
+        # reference to 0 (the count and interval here), seen as a change of -1 with no call made.
+        gc.collect()
         before = [sys.getrefcount(o) for o in watched]
         for _ in range(calls):
             call()
@@ -474,14 +553,9 @@ def test_no_reference_leaks_in_100_000_calls():
              for name, body in REFCOUNT_GROUPS.items()}
     outputs = {}
     for name, proc in procs.items():
-        try:
-            out, err = proc.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail(f"{name}: hung")
-        assert proc.returncode == 0, f"{name}: " + describe_exit(
-            subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
-        outputs[name] = out
+        done = finish(proc, 120, f"{name}: ")
+        assert done.returncode == 0, f"{name}: " + describe_exit(done)
+        outputs[name] = done.stdout
     assert outputs == {
         "pure": "sum result refcount 2\n",
         "gil-tick": "",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import crashreport
+
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 CONTRACT = Path(__file__).with_name("ch06_errors_contract.py")
@@ -32,8 +34,7 @@ def run(python: str, code: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("version", ABI3_VERSIONS)
 def test_errors_contract(version):
     python = python_or_skip(version)
-    proc = subprocess.run([python, str(CONTRACT), str(CH06)], capture_output=True, text=True,
-                          timeout=60)
+    proc = crashreport.run([python, str(CONTRACT), str(CH06)], timeout=60)
     assert proc.returncode == 0, f"errors under CPython {version}: {describe_exit(proc)}"
 
 

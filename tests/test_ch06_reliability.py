@@ -18,7 +18,10 @@ functions are found by introspection, in a child process. Valid arguments come f
 tests/ch06_registry.py; a function missing there fails the suite. Everything that could crash
 runs in a child process (tests/ch06_probe.py), whose death by a signal is the verdict. A crash is
 reported with the call that was being made, replayed alone, and, if that alone does not crash,
-with the shortest tail of the calls that still crashes a fresh process.
+with the shortest tail of the calls that still crashes a fresh process; and, from
+tests/crashreport.py, the faulting thread's faulthandler block, gdb's backtrace of every thread
+from the child's core, and the child's whole stderr. A hang is reported with gdb's backtraces of
+the child's threads, taken before it is killed.
 
 The suites for all modules start at once, two at a time, when the first test needs them.
 Set CH06_SEED to replay a hostile-input run; a failure message gives the seed it used.
@@ -40,6 +43,7 @@ from pathlib import Path
 
 import pytest
 
+import crashreport
 from ch06_registry import EXCLUDED_MODULES, UNIMPORTABLE_MODULES, WHERE, lookup
 from conftest import ROOT, STAGE
 
@@ -76,17 +80,22 @@ def staged_extension_modules() -> list[Path]:
     return found
 
 
+def label(module: Path) -> str:
+    return f"{module.parent.name}/{module.name}"
+
+
 ALL_MODULES = staged_extension_modules()
-MODULES = [m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES]
+# `just stress` runs the hostile-input and leak tests of one module many times: CH06_ONLY names it
+# by its label (04/foo.abi3.so), and the other modules' children are not started.
+ONLY = os.environ.get("CH06_ONLY")
+MODULES = [m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES and ONLY in (None, label(m))]
+if ONLY and not MODULES:
+    raise RuntimeError(f"CH06_ONLY={ONLY} names no staged module")
 
 
 def embeds_go(module: Path) -> bool:
     """A cgo shared library: it exports crosscall2, cgo's entry from C into Go."""
     return "crosscall2" in exported_symbols(module)
-
-
-def label(module: Path) -> str:
-    return f"{module.parent.name}/{module.name}"
 
 
 def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
@@ -98,12 +107,12 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
                HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "target" / "hypothesis"),
                GLIBC_TUNABLES="glibc.pthread.stack_cache_size=0")
     try:
-        return subprocess.run([sys.executable, str(PROBE), *args], capture_output=True,
-                              text=True, timeout=timeout, env=env)
+        return crashreport.run([sys.executable, str(PROBE), *args], timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:  # run() has killed the child
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
         hung = subprocess.CompletedProcess(e.cmd, returncode=0, stdout=out or "",
-                                           stderr=f"killed after {timeout} s: it hung")
+                                           stderr=f"killed after {timeout} s: it hung\n"
+                                                  + getattr(e, "stacks", ""))
         hung.returncode = None  # type: ignore[assignment] - died() reads None as "hung"
         return hung
 
@@ -130,6 +139,16 @@ def died(proc: subprocess.CompletedProcess) -> str | None:
 def tail(text: str, n: int = 25) -> str:
     lines = text.splitlines()
     return "\n".join(lines[-n:])
+
+
+def details(proc: subprocess.CompletedProcess) -> str:
+    """A crash's report (tests/crashreport.py: the faulting thread first, gdb's backtraces from
+    the core, the whole stderr), a hang's backtraces, or else the end of the child's stderr."""
+    if proc.returncode is not None and proc.returncode < 0:
+        return crashreport.report(proc)
+    if proc.returncode is None:
+        return proc.stderr
+    return tail(proc.stderr)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,7 +185,7 @@ def inventory() -> dict[str, list[str]]:
         proc = probe("list", str(m), timeout=60)
         functions = parse_report(proc)
         assert functions is not None, f"{label(m)} could not be imported and listed " \
-                                      f"({died(proc) or proc.returncode}):\n{tail(proc.stderr)}"
+                                      f"({died(proc) or proc.returncode}):\n{details(proc)}"
         found[str(m)] = functions
     return found
 
@@ -232,7 +251,9 @@ def explain_crash(module: Path, log: Path, how: str) -> str:
 
     def crashes(calls: list[str]) -> bool:
         scratch.write_text("\n".join(calls) + "\n", encoding="utf-8")
-        return died(probe("replay", str(module), str(scratch), timeout=120)) is not None
+        replayed = probe("replay", str(module), str(scratch), timeout=120)
+        crashreport.forget(replayed)  # the first crash's core is the one the report reads
+        return died(replayed) is not None
 
     msg = [f"{label(module)} {how} after {len(lines)} calls (seed {SEED}; rerun with "
            f"CH06_SEED={SEED}). The call being made:", f"    {lines[-1]}"]
@@ -263,9 +284,7 @@ def test_hostile_input(module, jobs, inventory):
     proc, log = jobs[("hostile", str(module))].result()
     how = died(proc)
     if how:
-        stderr = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith(" "))
-        pytest.fail(explain_crash(module, log, how)
-                    + f"\nIts stderr (without backtrace frames) ends with:\n{tail(stderr)}")
+        pytest.fail(explain_crash(module, log, how) + "\n" + details(proc))
     results = parse_report(proc)
     assert results is not None, f"the hostile-input run of {label(module)} failed:\n{tail(proc.stderr)}"
     assert sorted(results) == inventory[str(module)]
@@ -287,7 +306,7 @@ def test_hostile_input(module, jobs, inventory):
 def test_no_leaks(module, jobs, inventory):
     proc = jobs[("leak", str(module))].result()
     how = died(proc)
-    assert not how, f"the leak test of {label(module)} {how}:\n{tail(proc.stderr)}"
+    assert not how, f"the leak test of {label(module)} {how}:\n{details(proc)}"
     results = parse_report(proc)
     assert results is not None, f"the leak test of {label(module)} failed:\n{tail(proc.stderr)}"
     assert sorted(results) == inventory[str(module)]
@@ -418,6 +437,14 @@ def test_hostile_input_catches_an_unguarded_panic(tmp_path):
     name, args, kwargs = eval(log.read_text().splitlines()[-1])  # noqa: S307 - our own log
     a, b = args
     assert name == "add" and not -2**63 <= a + b < 2**63, report  # an overflowing sum
+    # what the suite prints for the crash: the faulting thread's block first, then gdb's
+    # backtrace from the core, down to the abort that Rust's panic in extern "C" ends in
+    crash = details(proc)
+    crashreport.forget(proc)
+    first, rest = crash.split("\n== gdb", 1)
+    assert "Current thread 0x" in first and "in hostile" in first, crash
+    assert "over the core" in rest.splitlines()[0], crash
+    assert re.search(r"(?m)^#\d+ .*abort", rest) and "panic" in rest, crash
 
 
 def test_hostile_input_catches_a_panic_turned_into_an_exception(tmp_path):
@@ -435,6 +462,7 @@ def test_hostile_input_catches_a_double_decref(tmp_path):
     how = died(proc)
     assert how and how.startswith("crashed"), f"{proc.returncode}\n{tail(proc.stderr)}"
     report = explain_crash(BROKEN, log, how)
+    crashreport.forget(proc)
     assert "('first'," in report, report
 
 

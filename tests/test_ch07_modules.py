@@ -2,10 +2,11 @@
 double), and reject bad input with the exception CPython would raise, whatever the calling
 convention. Each run is a child process, so a crash is reported instead of taking pytest down."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
+
+import crashreport
 
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
@@ -30,8 +31,8 @@ def test_contract(name: str, version: str):
     if python is None:
         pytest.skip(missing(version))
     module = staged_module(name)
-    proc = subprocess.run([python, str(CONTRACT), str(module), name, MODULES[name]],
-                          capture_output=True, text=True, timeout=120)
+    proc = crashreport.run([python, str(CONTRACT), str(module), name, MODULES[name]],
+                           timeout=120)
     assert proc.returncode == 0, f"{name} under CPython {version}: {describe_exit(proc)}"
 
 

@@ -4,10 +4,11 @@ The stable ABI is a promise: the very same foo.abi3.so file (not a rebuild) must
 in tests/foo_contract.py under each interpreter. Each run is a child process, so a crash is caught
 and reported instead of taking pytest down with it."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
+
+import crashreport
 
 from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, staged
 
@@ -30,6 +31,5 @@ def test_contract(module: Path, version: str):
     python = interpreter(version)
     if python is None:
         pytest.skip(missing(version))
-    proc = subprocess.run([python, str(CONTRACT), str(module)], capture_output=True, text=True,
-                          timeout=60)
+    proc = crashreport.run([python, str(CONTRACT), str(module)], timeout=60)
     assert proc.returncode == 0, f"{module.relative_to(STAGE)} under CPython {version}: {describe_exit(proc)}"

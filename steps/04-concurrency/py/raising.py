@@ -1,4 +1,3 @@
-# ANCHOR: all
 import foo
 
 
@@ -11,4 +10,3 @@ def picky(i):
 foo.every(10, 5, picky)
 foo.join()
 print("still here; foo's threads running:", foo.threads())
-# ANCHOR_END: all

@@ -2,12 +2,11 @@
 //! Threads that outlive the call (`tick`, `every`), waiting for them (`join`, `stop`), and what
 //! foo does about them when the interpreter exits.
 
-use std::cell::Cell;
-use std::ffi::{CStr, c_longlong};
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, c_int, c_longlong};
 use std::io::{self, Write};
-use std::process;
 use std::ptr;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, Once, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -19,9 +18,7 @@ use crate::{Exc, def, entry, in_range, none, raise};
 // ANCHOR: registry
 /// What foo knows about the threads it started.
 struct Registry {
-    /// The process that started them: a child made by fork() has none of its parent's threads.
-    pid: u32,
-    /// How many have not finished yet.
+    /// How many have not finished yet (in this process: see `after_fork_in_child`).
     running: usize,
     /// Bumped by `stop()`: a thread started before the bump stops early.
     generation: u64,
@@ -30,19 +27,13 @@ struct Registry {
 }
 
 static REGISTRY: Mutex<Registry> =
-    Mutex::new(Registry { pid: 0, running: 0, generation: 0, exiting: false });
+    Mutex::new(Registry { running: 0, generation: 0, exiting: false });
 /// Notified whenever a field of the registry changes.
 static CHANGED: Condvar = Condvar::new();
 
 fn registry() -> MutexGuard<'static, Registry> {
     // Every update is a single field assignment, so a panic can't leave the registry torn.
-    let mut registry = REGISTRY.lock().unwrap_or_else(PoisonError::into_inner);
-    if registry.pid != process::id() {
-        // First use, or first use in a child made by fork(): no thread of ours runs here.
-        registry.pid = process::id();
-        registry.running = 0;
-    }
-    registry
+    REGISTRY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One thread that foo counts as running; dropping it counts the thread out.
@@ -89,6 +80,52 @@ impl Drop for Running {
     }
 }
 // ANCHOR_END: registry
+
+// ANCHOR: fork
+thread_local! {
+    /// The registry, locked by the thread that calls fork() for as long as fork() runs.
+    static LOCKED_FOR_FORK: RefCell<Option<MutexGuard<'static, Registry>>> =
+        const { RefCell::new(None) };
+}
+
+unsafe extern "C" {
+    /// POSIX: the three functions run in every fork(), in the forking thread.
+    fn pthread_atfork(
+        prepare: Option<extern "C" fn()>,
+        parent: Option<extern "C" fn()>,
+        child: Option<extern "C" fn()>,
+    ) -> c_int;
+}
+
+/// Makes every fork() leave the child a registry that counts the threads the child has. Called
+/// by `PyInit_foo`; registers once per process.
+fn count_right_after_fork() {
+    static REGISTERED: Once = Once::new();
+    // SAFETY: the functions stay loaded as long as the process: CPython never unloads an
+    // extension module. None of them takes a lock that fork()'s caller can be holding.
+    REGISTERED.call_once(|| unsafe {
+        pthread_atfork(Some(before_fork), Some(after_fork_in_parent), Some(after_fork_in_child));
+    });
+}
+
+/// No other thread is in the middle of an update when fork() copies the registry: a lock held
+/// by a thread that the child does not have would stay locked there for ever.
+extern "C" fn before_fork() {
+    LOCKED_FOR_FORK.set(Some(registry()));
+}
+
+extern "C" fn after_fork_in_parent() {
+    LOCKED_FOR_FORK.take(); // unlocks
+}
+
+/// The child has one thread, the one that called fork(). It is one of foo's when a callback
+/// forked: that thread goes on running in the child, and will count itself out there.
+extern "C" fn after_fork_in_child() {
+    if let Some(mut registry) = LOCKED_FOR_FORK.take() {
+        registry.running = usize::from(STARTED_BY_FOO.get());
+    }
+}
+// ANCHOR_END: fork
 
 /// What starting a thread raises once the at-exit hook has run.
 pub const EXITING: &CStr = c"cannot start a thread: the interpreter is exiting";
@@ -312,8 +349,11 @@ pub unsafe extern "C" fn stop(_module: *mut PyObject, _no_args: *mut PyObject) -
 // ANCHOR_END: join
 
 pub unsafe extern "C" fn count(_module: *mut PyObject, _no_args: *mut PyObject) -> *mut PyObject {
-    // SAFETY: Python called us, so we hold the GIL.
-    entry(|| unsafe { PyLong_FromSize_t(registry().running) })
+    entry(|| {
+        let running = registry().running; // the lock is not held while Python allocates
+        // SAFETY: Python called us, so we hold the GIL.
+        unsafe { PyLong_FromSize_t(running) }
+    })
 }
 
 // ANCHOR: at-exit
@@ -330,6 +370,7 @@ pub fn stop_and_join_at_exit() -> bool {
     );
     // A new life of the interpreter (Py_Initialize after Py_FinalizeEx, when embedding).
     registry().exiting = false;
+    count_right_after_fork();
     // SAFETY: PyInit_foo calls us with the GIL held; HOOK lives as long as the process.
     unsafe {
         let hook = PyCFunction_NewEx(&raw mut HOOK, ptr::null_mut(), ptr::null_mut());

@@ -1,4 +1,3 @@
-# ANCHOR: all
 import broken
 
 print(broken.add_guarded(2, 40))
@@ -8,4 +7,3 @@ except Exception:
     print("not caught here: PanicException is not an Exception")
 finally:
     print("but the interpreter is alive, and finally blocks run")
-# ANCHOR_END: all

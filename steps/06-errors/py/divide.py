@@ -1,7 +1,5 @@
-# ANCHOR: all
 import errors
 
 print(errors.divide(7, 2))
 print(errors.divide(-7, 2))
 errors.divide(1, 0)
-# ANCHOR_END: all

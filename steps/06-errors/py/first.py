@@ -1,4 +1,3 @@
-# ANCHOR: all
 import sys
 
 import broken
@@ -18,4 +17,3 @@ broken.first(items)
 print("after two calls; x and items still point to it:")
 print(x)
 print("the end of the script")
-# ANCHOR_END: all

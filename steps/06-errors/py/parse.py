@@ -1,4 +1,3 @@
-# ANCHOR: all
 import errors
 
 print(errors.parse_setting("workers = 8"))
@@ -7,4 +6,3 @@ try:
 except ValueError as e:  # a ParseError is a ValueError
     print(f"{type(e).__name__}: {e}")
 errors.parse_setting("workers = eight")
-# ANCHOR_END: all

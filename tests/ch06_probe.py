@@ -486,7 +486,7 @@ def leak(module, valid_args: dict, n_calls: int, n_error_calls: int, only: str |
         if untrackable and name not in UNTRACKED_ARGS_OK:
             results[name] = {"error": f"the arguments {', '.join(untrackable)} are shared or "
                                       "immortal objects whose refcount cannot show a leak: "
-                                      "register values that are not cached (e.g. ints > 256, "
+                                      "register values that are not cached (e.g. ints > 1024, "
                                       "strings of two characters or more)"}
             continue
         settle = settler(getattr(module, SETTLE.get(module.__name__, ""), None))

@@ -102,10 +102,16 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
     """Runs tests/ch06_probe.py in a child interpreter (this one, with hypothesis)."""
     # Hypothesis keeps a cache of Unicode tables: under target/, not in the working tree.
     # glibc keeps up to 40 MiB of finished threads' stacks for reuse; chapter 4's functions start
-    # threads, and those cached stacks would count as memory growth. Turn the cache off.
+    # threads, and those cached stacks would count as memory growth. Keep the cache small, but not
+    # at 0: with no cache, glibc (2.36 here) unmaps an exiting detached thread's stack at once, and
+    # pthread_detach, which reads the thread's descriptor (on that stack) after marking it
+    # detached, can then read unmapped memory. That crashed the leak loop once under 3.12 (gdb:
+    # the main thread in pthread_detach from dropping a JoinHandle, another in
+    # __nptl_free_stacks(limit=0)); with a cache the stack stays mapped. 8 MiB holds a few
+    # stacks, and the warm-up fills it before anything is measured.
     env = dict(os.environ, RUST_BACKTRACE="0", PYTHONFAULTHANDLER="1",
                HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "target" / "hypothesis"),
-               GLIBC_TUNABLES="glibc.pthread.stack_cache_size=0")
+               GLIBC_TUNABLES=f"glibc.pthread.stack_cache_size={8 << 20}")
     try:
         return crashreport.run([sys.executable, str(PROBE), *args], timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:  # run() has killed the child

@@ -5,7 +5,7 @@ Each run is pytest itself on that CPython, as a child process, with the suite's 
 hypothesis, pure Python) taken from the book's .venv: the probe's children then run on that CPython,
 every staged module is loaded by it, and a crash is reported as the suite reports one (with the
 faulting thread and gdb's backtraces). Under 3.14 and 3.15 from Debian sid, the run is inside the
-sid root folder (tests/conftest.py `launcher`)."""
+sid root folder (the launcher of scripts/pythons.sh)."""
 
 import os
 import subprocess
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, interpreter, launcher, missing
+from conftest import ROOT, interpreter, missing
 
 VERSIONS = ["3.14", "3.15"]
 SUITE = Path(__file__).with_name("test_ch06_reliability.py")
@@ -29,7 +29,7 @@ def test_reliability_suite_under(version):
     if python is None:
         pytest.skip(missing(version))
     env = dict(os.environ, PYTHONPATH=sysconfig.get_path("purelib"), PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run([*launcher(python), python, "-m", "pytest", "-p", "no:cacheprovider",
+    proc = subprocess.run([python, "-m", "pytest", "-p", "no:cacheprovider",
                            "-q", "-rs", str(SUITE), "-k", "hostile_input or no_leaks"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=2400)
     tail = (proc.stdout + proc.stderr)[-15000:]

@@ -48,12 +48,17 @@ apt_install() {
     { [ -n "${apt_updated:-}" ] || apt-get update -qq; } && apt_updated=1 &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
-for tool in valgrind strace; do
+# gdb is for the tests: a child that crashes is reported with gdb's backtrace of every thread.
+for tool in valgrind strace gdb; do
     command -v "$tool" >/dev/null 2>&1 && continue
     say "installing $tool (apt-get install $tool)"
     apt_install "$tool" || true
-    command -v "$tool" >/dev/null 2>&1 ||
-        say "warning: no $tool: chapters 7 and 8 measure with it, and their commands will fail until you install it (Debian/Ubuntu: apt-get install $tool)"
+    command -v "$tool" >/dev/null 2>&1 && continue
+    case "$tool" in
+        gdb) why="a crash in the tests is then reported without its backtraces" ;;
+        *) why="chapters 7 and 8 measure with it, and their commands will fail until you install it" ;;
+    esac
+    say "warning: no $tool: $why (Debian/Ubuntu: apt-get install $tool)"
 done
 
 installed=$(cargo install --list)

@@ -44,7 +44,8 @@ GDB_QUIET = ["-iex", "set debuginfod enabled off", "-iex", "set auto-load python
              "-iex", "set pagination off"]
 
 CURRENT_THREAD = re.compile(
-    r"^Current thread (0x[0-9a-f]+) \(most recent call first\):\n(?:[ \t].*\n?)*", re.M)
+    r"^Current thread (0x[0-9a-f]+)(?: \[[^]\n]*\])? \(most recent call first\):\n(?:[ \t].*\n?)*",
+    re.M)  # 3.14 and later name the thread: "Current thread 0x... [python3] (most recent ..."
 
 
 def core_pattern() -> str:

@@ -261,7 +261,8 @@ def table_problems(rules: dict, body: str) -> list[str]:
     """A shown table checked for sense, not only for digits in their places: its header holds
     exactly `columns`, in order; every cell of a `positive` column is a number above zero; and in
     each row, for each [A, B] of `not_below`, column A's number is not below column B's (a median
-    is never below its minimum)."""
+    is never below its minimum); [A, B, F] allows A down to F times B, for figures from which
+    different baselines were subtracted."""
     import html
     import re
     heads = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", body)]
@@ -285,10 +286,12 @@ def table_problems(rules: dict, body: str) -> list[str]:
             if v is None or v <= 0:
                 problems.append(f"its table's row {name!r} has {cells[heads.index(col)]!r} in "
                                 f"{col!r}, which must be a number above zero")
-        for a, b in rules.get("not_below", []):
+        for a, b, *factor in rules.get("not_below", []):
             va, vb = number(a), number(b)
-            if va is not None and vb is not None and va < vb:
-                problems.append(f"its table's row {name!r} has {a!r} {va} below {b!r} {vb}")
+            f = factor[0] if factor else 1.0
+            if va is not None and vb is not None and va < f * vb:
+                below = f"below {b!r} {vb}" if f == 1.0 else f"below {f} x {b!r} {vb}"
+                problems.append(f"its table's row {name!r} has {a!r} {va} {below}")
     return problems
 
 

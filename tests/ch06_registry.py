@@ -63,6 +63,8 @@ VALID_ARGS.update({
     "add_from_threads": (2,),
     "describe": (-12345, 12345, 0.5, True, "héllo wörld", b"bytes here", 4000),
 })
+# Chapter 9: hooks.entry_point() names the entry point CPython called (no arguments).
+VALID_ARGS.update({"entry_point": ()})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the

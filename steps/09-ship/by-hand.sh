@@ -7,6 +7,8 @@ mkdir -p target/run/09 && cd target/run/09
 # The module that breaks the stable ABI, and chapter 8's foo, for the audit.
 cp ../../debug/libviolation.so violation.abi3.so
 cp ../../debug/libfoo08.so foo.abi3.so
+# The module with two entry points.
+cp ../../debug/libhooks.so hooks.abi3.so
 # Chapter 8's foo as a project of its own: two new manifests, the rest is chapter 8's.
 mkdir -p wheel/src wheel/pymodule/src
 cp ../../../steps/09-ship/wheel/Cargo.toml ../../../steps/09-ship/wheel/pyproject.toml wheel/
@@ -16,5 +18,6 @@ cp ../../../steps/08-helper/expand/pymodule.toml wheel/pymodule/Cargo.toml
 cp ../../../steps/08-helper/pymodule/src/*.rs wheel/pymodule/src/
 rm wheel/pymodule/src/embed.rs  # only for the helper's own tests
 cp ../../../steps/09-ship/try-wheel.sh .
-cp ../../../steps/09-ship/py/tags.py ../../../steps/09-ship/py/load_violation.py .
+cp ../../../steps/09-ship/py/tags.py ../../../steps/09-ship/py/load_violation.py \
+    ../../../steps/09-ship/py/which_hook.py .
 # ANCHOR_END: all

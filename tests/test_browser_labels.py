@@ -139,12 +139,12 @@ def caption_problems(md: Path, text: str) -> list[str]:
 
 
 def test_no_listing_is_captioned_twice():
-    problems = [p for md in book.summary_pages() for p in caption_problems(md, md.read_text())]
+    problems = [p for md in checks.summary_pages() for p in caption_problems(md, md.read_text())]
     assert problems == []
 
 
 def test_a_caption_given_twice_is_seen():
-    md = book.BOOK_SRC / "ch07-complete-crates.md"
+    md = config.BOOK_SRC / "ch07-complete-crates.md"
     label = '<span class="filename">Filename: steps/07-call-overhead/Cargo.toml</span>'
     text = md.read_text()
     assert label in text

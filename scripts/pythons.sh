@@ -95,8 +95,16 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export path
 exec unshare --mount --propagation private -- /bin/sh -c '
     r=\$1; cwd=\$2; shift 2
-    for d in /proc /sys /dev /tmp /root /home /work /opt/wheels /srv /mnt "\$(echo "\$cwd" | cut -d/ -f1-2)"; do
+    # The top-level folder of the current folder comes too (a clone anywhere works), unless it is
+    # a system folder of the root folder: then only the current folder itself. SID_RUN_BIND names
+    # more folders (absolute, separated by colons), each shown at its own path. (No apostrophes
+    # in here: this program is one quoted word.)
+    top=\$(echo "\$cwd" | cut -d/ -f1-2)
+    case \$top in /usr|/bin|/sbin|/lib|/lib32|/lib64|/libx32|/etc|/var|/opt|/boot|/run) top=\$cwd ;; esac
+    binds=\$(printf "%s" "\${SID_RUN_BIND:-}" | tr : " ")
+    for d in /proc /sys /dev /tmp /root /home /work /opt/wheels /srv /mnt "\$top" \$binds; do
         [ -d "\$d" ] && [ "\$d" != / ] || continue
+        mountpoint -q "\$r\$d" && continue
         mkdir -p "\$r\$d" && mount --rbind "\$d" "\$r\$d"
     done
     mount --bind /etc/resolv.conf "\$r/etc/resolv.conf"

@@ -25,6 +25,9 @@ PYTHONS = Path(os.environ.get("BOOK_PYTHONS")
                or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
                / "python-modules-in-rust")
 SID_RUN = PYTHONS / "bin" / "sid-run"
+# Programs run inside the sid root see the repository at its own path wherever it was cloned
+# (sid-run shows the folders this names, besides /tmp, /home, /root and the current folder's).
+os.environ["SID_RUN_BIND"] = ":".join(filter(None, [os.environ.get("SID_RUN_BIND"), str(ROOT)]))
 
 
 def staged(name: str) -> list[Path]:

@@ -3,6 +3,7 @@ repository, and imported from there under every CPython >= 3.10 on the machine, 
 behavioural contract (tests/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -52,9 +53,14 @@ def test_installs_and_imports_outside_the_repository(ch09_wheel, version, tmp_pa
     venv_python = install(python, ch09_wheel, tmp_path)
     empty = tmp_path / "empty"
     empty.mkdir()
+    # The contract travels with the test, so nothing of the repository is on the import path.
+    contract = tmp_path / "contract"
+    contract.mkdir()
+    for name in ("foo_contract.py", "load_extension.py"):
+        shutil.copy(TESTS / name, contract)
     code = ("import sys; sys.path.append(sys.argv[1]); import foo, foo_contract; "
             "foo_contract.check(foo); print(foo.foo.__file__); print(sys.version_info[:2])")
-    proc = subprocess.run([*launcher(python), str(venv_python), "-c", code, str(TESTS)], cwd=empty,
+    proc = subprocess.run([*launcher(python), str(venv_python), "-c", code, str(contract)], cwd=empty,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, f"CPython {version}: {describe_exit(proc)}"
     where, got_version = proc.stdout.splitlines()

@@ -54,7 +54,7 @@ commands:
 # Everything: the book's checked build, lint, the crates' unit tests, the Python test suites
 test: build lint
     cd steps && cargo test --workspace --quiet
-    python -m pytest -p no:cacheprovider -rs tests
+    python -m pytest -p no:cacheprovider -rs --durations=15 tests
 
 # Run the threads and reliability suites again and again under every CPython found, and report
 # each crash with its backtraces (not part of `test`; e.g. `just stress --minutes 60`)

@@ -62,6 +62,7 @@ for tool in valgrind strace gdb; do
 done
 
 installed=$(cargo install --list)
+install_target="${XDG_CACHE_HOME:-$HOME/.cache}/python-modules-in-rust/cargo-install"
 grep -v '^#' scripts/tools.versions | while read -r name version; do
     [ -n "$name" ] || continue
     # `cargo install --list` is cargo's own record of what it installed, with versions: it is the
@@ -70,7 +71,9 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
         :
     else
         say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun, mdbook-svgbob and just take about 15 minutes together on 2 cores)"
-        cargo install --locked --force "$name" --version "$version"
+        # One target folder for all four: mdbook-cmdrun builds mdbook 0.4.52 and most of its
+        # dependencies again as a library, and reuses what mdbook's own install compiled.
+        CARGO_TARGET_DIR="$install_target" cargo install --locked --force "$name" --version "$version"
     fi
     found=$(command -v "$name") || die "$name was installed but is not on PATH"
     [ "$found" = "$cargo_bin/$name" ] ||
@@ -85,6 +88,8 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
             ;;
     esac
 done
+# What the installs compiled is not needed once the binaries are in place (about 1 GB).
+rm -rf "$install_target"
 
 # The virtual environment is made from the real interpreter, so .venv/bin/python starts without
 # going through a version-manager shim (pyenv's costs about 80 ms per start). BOOK_VENV puts it

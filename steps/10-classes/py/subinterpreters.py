@@ -17,7 +17,9 @@ else:
     import _xxsubinterpreters as interpreters  # private
 
     def new(own_gil):
-        return interpreters.create(isolated=own_gil) if version >= (3, 12) else interpreters.create()
+        if version >= (3, 12):
+            return interpreters.create(isolated=own_gil)
+        return interpreters.create()  # before 3.12, every interpreter shares the main GIL
 
     def run(interp, code):
         interpreters.run_string(interp, code)
@@ -37,8 +39,9 @@ except ImportError as e:
     print(f"  {{NAME}}: ImportError: {{e}}", flush=True)
 """
 main = {"ring": id(ring.Ring), "pyo3_ring": id(pyo3_ring.Ring)}
-# Interpreters with a GIL of their own exist from 3.12; before, every one shares the main GIL.
-kinds = [("own GIL", True), ("shared GIL", False)] if version >= (3, 12) else [("shared GIL", False)]
+kinds = [("shared GIL", False)]
+if version >= (3, 12):  # interpreters with a GIL of their own exist from 3.12
+    kinds.insert(0, ("own GIL", True))
 made = []
 for kind, own_gil in kinds:
     print(f"interpreters with {kind}:")

@@ -1,4 +1,5 @@
 // ANCHOR: all
+// ANCHOR: top
 //! Chapter 10: `ring.Ring`, a fixed-capacity ring buffer of Python objects, written by hand as a
 //! heap type on raw pyo3-ffi (the stable ABI of CPython 3.10 on).
 //!
@@ -14,6 +15,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
 use pyo3_ffi::*;
+// ANCHOR_END: top
 
 // ANCHOR: value
 /// A strong reference to a Python object, released when dropped. Every `Owned` lives in a
@@ -62,8 +64,7 @@ impl Ring {
 
     /// Appends `item`; when full, evicts the oldest item and returns it.
     fn push(&mut self, item: Owned) -> Option<Owned> {
-        let evicted =
-            if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+        let evicted = if self.items.len() == self.capacity { self.items.pop_front() } else { None };
         self.items.push_back(item);
         evicted
     }
@@ -257,7 +258,11 @@ unsafe extern "C" fn ring_dealloc(obj: *mut PyObject) {
 // ANCHOR: gc
 /// `tp_traverse`: tells the cycle GC every object this one holds a reference to: each item, and
 /// the type (a heap type's instances must visit it, since CPython 3.9).
-unsafe extern "C" fn ring_traverse(obj: *mut PyObject, visit: visitproc, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn ring_traverse(
+    obj: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
     let this = obj.cast::<RingObject>();
     // SAFETY: the GC calls this with the GIL held, for a live instance. No exclusive borrow is
     // live while a collection can start (push and clear run no Python code while they hold one),
@@ -593,7 +598,11 @@ unsafe extern "C" fn live(_module: *mut PyObject, _: *mut PyObject) -> *mut PyOb
     unsafe { PyLong_FromSsize_t(LIVE.load(Ordering::Relaxed)) }
 }
 
-unsafe extern "C" fn state_traverse(module: *mut PyObject, visit: visitproc, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn state_traverse(
+    module: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
     // SAFETY: the GC calls this with the GIL held; the state is allocated (zeroed) with the
     // module, and a NULL pointer is skipped.
     unsafe {
@@ -674,4 +683,3 @@ fn minor_version() -> u32 {
 }
 // ANCHOR_END: module
 // ANCHOR_END: all
-

@@ -42,8 +42,7 @@ impl Ring {
 
     /// Append an item; when full, evict the oldest and return it.
     fn push(&mut self, item: Py<PyAny>) -> Option<Py<PyAny>> {
-        let evicted =
-            if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+        let evicted = if self.items.len() == self.capacity { self.items.pop_front() } else { None };
         self.items.push_back(item);
         evicted
     }

@@ -44,7 +44,7 @@ if version >= (3, 12):  # interpreters with a GIL of their own exist from 3.12
     kinds.insert(0, ("own GIL", True))
 made = []
 for kind, own_gil in kinds:
-    print(f"interpreters with {kind}:")
+    print(f"interpreters with {kind}:", flush=True)
     for name in ("one", "two"):
         interp = new(own_gil)
         made.append(interp)

@@ -175,12 +175,10 @@ unsafe extern "C" fn ring_new(
         };
         return ptr::null_mut();
     }
-    // SAFETY: every type has a tp_alloc (PyType_GenericAlloc here, inherited from object);
-    // the slot's value is a function of that signature.
-    let obj = unsafe {
-        let alloc: allocfunc = mem::transmute(PyType_GetSlot(ty, Py_tp_alloc));
-        alloc(ty, 0)
-    };
+    // SAFETY: the GIL is held and `ty` is Ring or a Python subclass of it: both allocate with
+    // PyType_GenericAlloc (inherited from object; a class statement cannot change tp_alloc), so
+    // calling it directly saves looking the slot up with PyType_GetSlot.
+    let obj = unsafe { PyType_GenericAlloc(ty, 0) };
     if obj.is_null() {
         return ptr::null_mut();
     }
@@ -207,15 +205,12 @@ unsafe fn parse_capacity(args: *mut PyObject, kwargs: *mut PyObject) -> Option<P
     // SAFETY: the caller's promise.
     unsafe {
         if kwargs.is_null() && PyTuple_Size(args) == 1 {
-            let arg = PyTuple_GetItem(args, 0);
-            if PyLong_Check(arg) != 0 {
-                let capacity = PyLong_AsSsize_t(arg);
-                return if capacity == -1 && !PyErr_Occurred().is_null() {
-                    None
-                } else {
-                    Some(capacity)
-                };
+            let capacity = PyLong_AsSsize_t(PyTuple_GetItem(args, 0));
+            if capacity != -1 || PyErr_Occurred().is_null() {
+                return Some(capacity);
             }
+            // Not an int, or too large: the parser below raises the error CPython would.
+            PyErr_Clear();
         }
         let mut capacity: Py_ssize_t = 0;
         let mut keywords = [c"capacity".as_ptr().cast_mut(), ptr::null_mut()];
@@ -248,8 +243,8 @@ unsafe extern "C" fn ring_dealloc(obj: *mut PyObject) {
         // Dropping the items can run Python code (an item's __del__), but none of it can reach
         // this object any more: its count is zero, and it is out of the GC's lists.
         ptr::drop_in_place((*this).ring.get());
-        let free: freefunc = mem::transmute(PyType_GetSlot(ty, Py_tp_free));
-        free(obj.cast());
+        // tp_free, which for Ring and its Python subclasses is always PyObject_GC_Del.
+        PyObject_GC_Del(obj.cast());
         Py_DECREF(ty.cast());
     }
 }

@@ -123,7 +123,7 @@ unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
     let this = obj.cast::<RingObject>();
     // SAFETY: the caller's promise: the fields were written by ring_new. References are made to
     // the two fields only, never to the header, which CPython writes (reference counts).
-    let flag = unsafe { &*(&raw const (*this).borrow) };
+    let flag = unsafe { &(*this).borrow };
     if flag.get() < 0 {
         return already_borrowed();
     }
@@ -139,7 +139,7 @@ unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
 unsafe fn borrow_mut<'a>(obj: *mut PyObject) -> Option<Exclusive<'a>> {
     let this = obj.cast::<RingObject>();
     // SAFETY: as in `borrow`.
-    let flag = unsafe { &*(&raw const (*this).borrow) };
+    let flag = unsafe { &(*this).borrow };
     if flag.get() != 0 {
         return already_borrowed();
     }
@@ -658,6 +658,10 @@ const fn module_def(slots: *mut PyModuleDef_Slot) -> PyModuleDef {
 static mut MODULE_310: PyModuleDef = module_def(&raw mut SLOTS_310 as _);
 static mut MODULE_312: PyModuleDef = module_def(&raw mut SLOTS_312 as _);
 
+/// The module's entry point: the definition with the slots this CPython knows.
+///
+/// # Safety
+/// Only CPython calls it, holding the GIL, while it imports the module.
 #[allow(non_snake_case, reason = "must be named PyInit_<module>")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn PyInit_ring() -> *mut PyObject {

@@ -1,4 +1,3 @@
-# ANCHOR: all
 """borrow.py's meddling item against the Ring built without its borrow checks (naive/): the
 clear runs while == is reading the items, and == reads on from the buffer the clear freed."""
 import sys
@@ -23,4 +22,3 @@ b.push(1)
 b.push(1)
 print("a == b:", a == b, flush=True)
 print(len(a), "items in a,", len(b), "in b")
-# ANCHOR_END: all

@@ -1,0 +1,684 @@
+// ANCHOR: all
+// ANCHOR: top
+//! Chapter 10: `ring.Ring`, a fixed-capacity ring buffer of Python objects, written by hand as a
+//! heap type on raw pyo3-ffi (the stable ABI of CPython 3.10 on).
+//!
+//! The module is multi-phase: its exec slot creates the type with `PyType_FromModuleAndSpec`,
+//! keeps it in the module's state and adds it to the module. Each interpreter that imports
+//! `ring` runs the exec slot, so each gets a type object of its own.
+
+use std::cell::{Cell, UnsafeCell};
+use std::collections::VecDeque;
+use std::ffi::{CStr, c_int, c_uint, c_void};
+use std::mem::{self, ManuallyDrop};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use pyo3_ffi::*;
+// ANCHOR_END: top
+
+// ANCHOR: value
+/// A strong reference to a Python object, released when dropped. Every `Owned` lives in a
+/// `Ring`, which lives in a Python object, so the GIL is held whenever one is dropped.
+struct Owned(NonNull<PyObject>);
+
+impl Owned {
+    /// A new strong reference to `obj`.
+    ///
+    /// # Safety
+    /// `obj` is a valid object and the GIL is held.
+    unsafe fn new(obj: NonNull<PyObject>) -> Owned {
+        // SAFETY: the caller's promise.
+        unsafe { Py_INCREF(obj.as_ptr()) };
+        Owned(obj)
+    }
+
+    /// Hands the reference to the caller (to return it to Python).
+    fn into_ptr(self) -> *mut PyObject {
+        ManuallyDrop::new(self).0.as_ptr()
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference, and the GIL is held (see above).
+        unsafe { Py_DECREF(self.0.as_ptr()) }
+    }
+}
+
+/// How many `Ring` values exist in the process: `ring.live()` reads it.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+/// The Rust value inside each instance.
+struct Ring {
+    capacity: usize,
+    items: VecDeque<Owned>,
+}
+
+impl Ring {
+    fn new(capacity: usize) -> Ring {
+        LIVE.fetch_add(1, Ordering::Relaxed);
+        // No allocation up front: `Ring(10**18)` is a valid ring, not an abort.
+        Ring { capacity, items: VecDeque::new() }
+    }
+
+    /// Appends `item`; when full, evicts the oldest item and returns it.
+    fn push(&mut self, item: Owned) -> Option<Owned> {
+        let evicted = if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+        self.items.push_back(item);
+        evicted
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+// ANCHOR_END: value
+
+// ANCHOR: layout
+/// An instance's memory: the object header first, as CPython expects, then our fields.
+#[repr(C)]
+struct RingObject {
+    ob_base: PyObject,
+    /// The list of weak references to this object, managed by CPython (`__weaklistoffset__`).
+    weaklist: *mut PyObject,
+    /// 0: free; n > 0: n shared borrows; -1: borrowed exclusively.
+    borrow: Cell<isize>,
+    ring: UnsafeCell<Ring>,
+}
+// ANCHOR_END: layout
+
+// ANCHOR: borrow
+/// A shared borrow of an instance's `Ring`, released when dropped.
+struct Shared<'a> {
+    flag: &'a Cell<isize>,
+    ring: &'a Ring,
+}
+
+/// The exclusive borrow.
+struct Exclusive<'a> {
+    flag: &'a Cell<isize>,
+    ring: &'a mut Ring,
+}
+
+impl Drop for Shared<'_> {
+    fn drop(&mut self) {
+        self.flag.set(self.flag.get() - 1);
+    }
+}
+
+impl Drop for Exclusive<'_> {
+    fn drop(&mut self) {
+        self.flag.set(0);
+    }
+}
+
+/// Borrows the `Ring` of `obj` shared, or raises `RuntimeError` if it is borrowed exclusively.
+///
+/// # Safety
+/// `obj` is a live instance of `Ring` (or of a subclass) and the GIL is held for `'a`.
+unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: the caller's promise: the fields were written by ring_new. References are made to
+    // the two fields only, never to the header, which CPython writes (reference counts).
+    let flag = unsafe { &(*this).borrow };
+    if flag.get() < 0 && !cfg!(feature = "naive") {
+        return already_borrowed();
+    }
+    flag.set(flag.get() + 1);
+    // SAFETY: the flag says no `&mut Ring` exists, and none can be made until this is dropped.
+    Some(Shared { flag, ring: unsafe { &*(*this).ring.get() } })
+}
+
+/// Borrows the `Ring` of `obj` exclusively, or raises `RuntimeError` if it is borrowed at all.
+///
+/// # Safety
+/// As for `borrow`.
+unsafe fn borrow_mut<'a>(obj: *mut PyObject) -> Option<Exclusive<'a>> {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: as in `borrow`.
+    let flag = unsafe { &(*this).borrow };
+    if flag.get() != 0 && !cfg!(feature = "naive") {
+        return already_borrowed();
+    }
+    flag.set(-1);
+    // SAFETY: the flag says no other reference to the Ring exists, and none can be made until
+    // this is dropped.
+    Some(Exclusive { flag, ring: unsafe { &mut *(*this).ring.get() } })
+}
+
+fn already_borrowed<T>() -> Option<T> {
+    // SAFETY: called with the GIL held (from the borrow functions); the message is a C string.
+    unsafe { PyErr_SetString(PyExc_RuntimeError, c"Ring is already borrowed".as_ptr()) };
+    None
+}
+// ANCHOR_END: borrow
+
+// ANCHOR: new
+/// `Ring(capacity)`: `tp_new`. Allocates the object with the type's `tp_alloc` and writes the
+/// fields after the header. There is no `tp_init`: the value is written here, exactly once.
+unsafe extern "C" fn ring_new(
+    ty: *mut PyTypeObject,
+    args: *mut PyObject,
+    kwargs: *mut PyObject,
+) -> *mut PyObject {
+    // SAFETY: CPython calls tp_new with the GIL held and `args` a tuple.
+    let Some(capacity) = (unsafe { parse_capacity(args, kwargs) }) else {
+        return ptr::null_mut();
+    };
+    if capacity < 1 {
+        // SAFETY: the GIL is held; one %zd, one Py_ssize_t.
+        unsafe {
+            PyErr_Format(PyExc_ValueError, c"capacity must be >= 1, not %zd".as_ptr(), capacity)
+        };
+        return ptr::null_mut();
+    }
+    // SAFETY: the GIL is held and `ty` is Ring or a Python subclass of it: both allocate with
+    // PyType_GenericAlloc (inherited from object; a class statement cannot change tp_alloc), so
+    // calling it directly saves looking the slot up with PyType_GetSlot.
+    let obj = unsafe { PyType_GenericAlloc(ty, 0) };
+    if obj.is_null() {
+        return ptr::null_mut();
+    }
+    let this = obj.cast::<RingObject>();
+    // SAFETY: tp_alloc returned zeroed memory of the type's basicsize, at least
+    // size_of::<RingObject>(), with the header written (and a reference to `ty` taken). The
+    // object is already tracked by the GC, but nothing between alloc and these writes can start
+    // a collection (no Python object is allocated), so tp_traverse never sees the zeroed fields.
+    unsafe {
+        (&raw mut (*this).borrow).write(Cell::new(0));
+        (&raw mut (*this).ring).write(UnsafeCell::new(Ring::new(capacity as usize)));
+    }
+    obj
+}
+
+/// `capacity`, from `Ring(8)` quickly (one int, no keywords), or else from whatever was passed,
+/// through `PyArg_ParseTupleAndKeywords`, which takes `capacity=` too and raises CPython's own
+/// errors. The quick path matters: parsing the format string costs about a quarter of creating
+/// a ring.
+///
+/// # Safety
+/// The GIL is held, `args` is a tuple and `kwargs` a dict or NULL.
+unsafe fn parse_capacity(args: *mut PyObject, kwargs: *mut PyObject) -> Option<Py_ssize_t> {
+    // SAFETY: the caller's promise.
+    unsafe {
+        if kwargs.is_null() && PyTuple_Size(args) == 1 {
+            let capacity = PyLong_AsSsize_t(PyTuple_GetItem(args, 0));
+            if capacity != -1 || PyErr_Occurred().is_null() {
+                return Some(capacity);
+            }
+            // Not an int, or too large: the parser below raises the error CPython would.
+            PyErr_Clear();
+        }
+        let mut capacity: Py_ssize_t = 0;
+        let mut keywords = [c"capacity".as_ptr().cast_mut(), ptr::null_mut()];
+        // "n" writes one Py_ssize_t; `keywords` ends with NULL.
+        let parsed = PyArg_ParseTupleAndKeywords(
+            args,
+            kwargs,
+            c"n:Ring".as_ptr(),
+            keywords.as_mut_ptr(),
+            &raw mut capacity,
+        );
+        if parsed == 0 { None } else { Some(capacity) }
+    }
+}
+// ANCHOR_END: new
+
+// ANCHOR: dealloc
+/// `tp_dealloc`: the reference count reached zero. Untrack, clear the weak references, drop the
+/// Rust value (exactly once: nothing else drops it), free the memory, and release the type:
+/// every instance of a heap type holds a reference to it (taken by tp_alloc).
+unsafe extern "C" fn ring_dealloc(obj: *mut PyObject) {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: CPython calls this once, with the GIL held, for an instance whose count is 0.
+    unsafe {
+        let ty = Py_TYPE(obj);
+        PyObject_GC_UnTrack(obj.cast());
+        if !(*this).weaklist.is_null() {
+            PyObject_ClearWeakRefs(obj);
+        }
+        // Dropping the items can run Python code (an item's __del__), but none of it can reach
+        // this object any more: its count is zero, and it is out of the GC's lists.
+        ptr::drop_in_place((*this).ring.get());
+        // tp_free, which for Ring and its Python subclasses is always PyObject_GC_Del.
+        PyObject_GC_Del(obj.cast());
+        Py_DECREF(ty.cast());
+    }
+}
+// ANCHOR_END: dealloc
+
+// ANCHOR: gc
+/// `tp_traverse`: tells the cycle GC every object this one holds a reference to: each item, and
+/// the type (a heap type's instances must visit it, since CPython 3.9).
+unsafe extern "C" fn ring_traverse(
+    obj: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: the GC calls this with the GIL held, for a live instance. No exclusive borrow is
+    // live while a collection can start (push and clear run no Python code while they hold one),
+    // so reading the Ring through a shared reference is sound whatever the flag says.
+    let ring = unsafe { &*(*this).ring.get() };
+    for item in &ring.items {
+        // SAFETY: `visit` is the GC's callback, called with objects we hold references to.
+        let found = unsafe { visit(item.0.as_ptr(), arg) };
+        if found != 0 {
+            return found;
+        }
+    }
+    // SAFETY: as above; an instance holds a reference to its type.
+    unsafe { visit(Py_TYPE(obj).cast(), arg) }
+}
+
+/// `tp_clear`: the GC found this object in unreachable garbage and breaks the cycle by dropping
+/// the items. The items are taken out first and released after the borrow ends, because
+/// releasing them can run Python code.
+unsafe extern "C" fn ring_clear(obj: *mut PyObject) -> c_int {
+    // SAFETY: a live instance, GIL held. A borrowed ring is left as it is (the GC tolerates a
+    // tp_clear that does not break the cycle; an object in use is not garbage anyway).
+    let taken = match unsafe { borrow_mut(obj) } {
+        Some(ring) => mem::take(&mut ring.ring.items),
+        None => {
+            // SAFETY: GIL held; drop the RuntimeError borrow_mut set.
+            unsafe { PyErr_Clear() };
+            return 0;
+        }
+    };
+    drop(taken);
+    0
+}
+// ANCHOR_END: gc
+
+// ANCHOR: methods
+/// `r.push(item)`, METH_FASTCALL: the arguments arrive as a C array, without a tuple.
+unsafe extern "C" fn ring_push(
+    obj: *mut PyObject,
+    args: *mut *mut PyObject,
+    nargs: Py_ssize_t,
+) -> *mut PyObject {
+    if nargs != 1 {
+        // SAFETY: GIL held; one %zd, one Py_ssize_t.
+        unsafe {
+            PyErr_Format(
+                PyExc_TypeError,
+                c"Ring.push() takes exactly one argument (%zd given)".as_ptr(),
+                nargs,
+            )
+        };
+        return ptr::null_mut();
+    }
+    // SAFETY: `obj` is an instance (CPython checks the method's self type), GIL held; `args`
+    // holds one valid object. Nothing below runs Python code while the borrow is held.
+    unsafe {
+        let Some(ring) = borrow_mut(obj) else { return ptr::null_mut() };
+        let item = Owned::new(NonNull::new_unchecked(*args));
+        let evicted = ring.ring.push(item);
+        drop(ring);
+        match evicted {
+            Some(old) => old.into_ptr(),
+            None => Py_NewRef(Py_None()),
+        }
+    }
+}
+
+/// `r.items()`: a new list, oldest to newest.
+unsafe extern "C" fn ring_items(obj: *mut PyObject, _unused: *mut PyObject) -> *mut PyObject {
+    // SAFETY: a live instance, GIL held.
+    unsafe { items_list(obj) }
+}
+
+/// # Safety
+/// `obj` is a live instance and the GIL is held.
+unsafe fn items_list(obj: *mut PyObject) -> *mut PyObject {
+    // SAFETY: the caller's promise. The shared borrow is held across PyList_New, which can run
+    // a collection and so Python code (a finalizer): a push from there raises instead of
+    // changing the items under us.
+    unsafe {
+        let Some(ring) = borrow(obj) else { return ptr::null_mut() };
+        let list = PyList_New(ring.ring.items.len() as Py_ssize_t);
+        if list.is_null() {
+            return ptr::null_mut();
+        }
+        for (i, item) in ring.ring.items.iter().enumerate() {
+            // PyList_SetItem steals the new reference; it cannot fail for an index in range.
+            PyList_SetItem(list, i as Py_ssize_t, Py_NewRef(item.0.as_ptr()));
+        }
+        list
+    }
+}
+
+/// `r.clear()`: drops every item, after the borrow ends (dropping can run Python code).
+unsafe extern "C" fn ring_clear_method(obj: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    // SAFETY: a live instance, GIL held.
+    unsafe {
+        let taken = match borrow_mut(obj) {
+            Some(ring) => mem::take(&mut ring.ring.items),
+            None => return ptr::null_mut(),
+        };
+        drop(taken);
+        Py_NewRef(Py_None())
+    }
+}
+
+/// `r.capacity`: the getter of a read-only property (no setter: assigning raises).
+unsafe extern "C" fn ring_capacity(obj: *mut PyObject, _closure: *mut c_void) -> *mut PyObject {
+    // SAFETY: a live instance, GIL held.
+    unsafe {
+        let Some(ring) = borrow(obj) else { return ptr::null_mut() };
+        PyLong_FromSsize_t(ring.ring.capacity as Py_ssize_t)
+    }
+}
+
+/// `len(r)`: `sq_length`.
+unsafe extern "C" fn ring_len(obj: *mut PyObject) -> Py_ssize_t {
+    // SAFETY: a live instance, GIL held.
+    match unsafe { borrow(obj) } {
+        Some(ring) => ring.ring.items.len() as Py_ssize_t,
+        None => -1,
+    }
+}
+// ANCHOR_END: methods
+
+// ANCHOR: repr
+/// `repr(r)`: `Ring(3, [1, 2, 3])`, with the name of the object's own type (a subclass's).
+unsafe extern "C" fn ring_repr(obj: *mut PyObject) -> *mut PyObject {
+    // SAFETY: a live instance, GIL held. The items' reprs run Python code: they are made from
+    // a new list, after the borrow has ended.
+    unsafe {
+        let capacity = match borrow(obj) {
+            Some(ring) => ring.ring.capacity as Py_ssize_t,
+            None => return ptr::null_mut(),
+        };
+        let list = items_list(obj);
+        if list.is_null() {
+            return ptr::null_mut();
+        }
+        // PyType_GetName is stable only from 3.11: read __name__ instead.
+        let name = PyObject_GetAttrString(Py_TYPE(obj).cast(), c"__name__".as_ptr());
+        let repr = if name.is_null() {
+            ptr::null_mut()
+        } else {
+            PyUnicode_FromFormat(c"%U(%zd, %R)".as_ptr(), name, capacity, list)
+        };
+        Py_XDECREF(name);
+        Py_DECREF(list);
+        repr
+    }
+}
+// ANCHOR_END: repr
+
+// ANCHOR: richcompare
+/// `r == other` and `r != other`: equal when `other` is a Ring (of this interpreter's type, or
+/// of a subclass) with the same capacity and equal items. Anything else is NotImplemented.
+/// There is no `tp_hash`: a type that defines `tp_richcompare` and no `tp_hash` gets
+/// `__hash__ = None` from CPython, which makes it unhashable, like `list`.
+unsafe extern "C" fn ring_richcompare(
+    obj: *mut PyObject,
+    other: *mut PyObject,
+    op: c_int,
+) -> *mut PyObject {
+    // SAFETY: CPython calls tp_richcompare with `obj` an instance of this type (or of a
+    // subclass), `other` a valid object, and the GIL held.
+    unsafe {
+        let ring_type = ring_type_of(Py_TYPE(obj));
+        if (op != Py_EQ && op != Py_NE) || PyObject_TypeCheck(other, ring_type) == 0 {
+            return Py_NewRef(Py_NotImplemented());
+        }
+        let equal = match ring_eq(obj, other) {
+            Some(equal) => equal,
+            None => return ptr::null_mut(),
+        };
+        Py_NewRef(if equal == (op == Py_EQ) { Py_True() } else { Py_False() })
+    }
+}
+
+/// Compares two rings item by item. Each item's `__eq__` is Python code, run while both rings
+/// are borrowed shared: if it pushes to or clears either ring, that call raises `RuntimeError`
+/// instead of changing the items this loop is reading.
+///
+/// # Safety
+/// Both are live instances and the GIL is held.
+unsafe fn ring_eq(a: *mut PyObject, b: *mut PyObject) -> Option<bool> {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let left = borrow(a)?;
+        let right = borrow(b)?;
+        if left.ring.capacity != right.ring.capacity
+            || left.ring.items.len() != right.ring.items.len()
+        {
+            return Some(false);
+        }
+        for (x, y) in left.ring.items.iter().zip(&right.ring.items) {
+            match PyObject_RichCompareBool(x.0.as_ptr(), y.0.as_ptr(), Py_EQ) {
+                1 => {}
+                0 => return Some(false),
+                _ => return None,
+            }
+        }
+        Some(true)
+    }
+}
+// ANCHOR_END: richcompare
+
+// ANCHOR: defining
+/// The `Ring` type that `ty` is or derives from. A slot function is given no defining class,
+/// and `PyType_GetModuleByDef` (which finds it) is in the stable ABI only from 3.13, so on the
+/// 3.10 baseline we walk the base types ourselves, recognising ours by its `tp_dealloc`: a
+/// Python subclass has CPython's own. The type found is this interpreter's.
+///
+/// # Safety
+/// `ty` is `Ring` or a subclass of it, and the GIL is held.
+unsafe fn ring_type_of(mut ty: *mut PyTypeObject) -> *mut PyTypeObject {
+    let ours = ring_dealloc as destructor as *mut c_void;
+    // SAFETY: the caller's promise: the walk ends at Ring, before it could reach NULL.
+    unsafe {
+        while PyType_GetSlot(ty, Py_tp_dealloc) != ours {
+            ty = PyType_GetSlot(ty, Py_tp_base).cast();
+        }
+    }
+    ty
+}
+// ANCHOR_END: defining
+
+// ANCHOR: spec
+static mut METHODS: [PyMethodDef; 4] = [
+    PyMethodDef {
+        ml_name: c"push".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunctionFast: ring_push },
+        ml_flags: METH_FASTCALL,
+        ml_doc: c"Append an item; when full, evict the oldest and return it.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"items".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: ring_items },
+        ml_flags: METH_NOARGS,
+        ml_doc: c"A new list of the items, oldest first.".as_ptr(),
+    },
+    PyMethodDef {
+        ml_name: c"clear".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: ring_clear_method },
+        ml_flags: METH_NOARGS,
+        ml_doc: c"Drop every item.".as_ptr(),
+    },
+    PyMethodDef::zeroed(),
+];
+
+static mut GETSET: [PyGetSetDef; 2] = [
+    PyGetSetDef {
+        name: c"capacity".as_ptr(),
+        get: Some(ring_capacity),
+        set: None,
+        doc: c"How many items the ring keeps.".as_ptr(),
+        closure: ptr::null_mut(),
+    },
+    PyGetSetDef {
+        name: ptr::null(),
+        get: None,
+        set: None,
+        doc: ptr::null(),
+        closure: ptr::null_mut(),
+    },
+];
+
+/// In the limited API a type says where its weak-reference list is with this special member.
+static mut MEMBERS: [PyMemberDef; 2] = [
+    PyMemberDef {
+        name: c"__weaklistoffset__".as_ptr(),
+        type_code: Py_T_PYSSIZET,
+        offset: mem::offset_of!(RingObject, weaklist) as Py_ssize_t,
+        flags: Py_READONLY,
+        doc: ptr::null(),
+    },
+    PyMemberDef { name: ptr::null(), type_code: 0, offset: 0, flags: 0, doc: ptr::null() },
+];
+
+const fn slot(slot: c_int, pfunc: *mut c_void) -> PyType_Slot {
+    PyType_Slot { slot, pfunc }
+}
+
+static mut SLOTS: [PyType_Slot; 12] = [
+    slot(Py_tp_doc, c"Ring(capacity): keeps the last `capacity` items pushed.".as_ptr() as _),
+    slot(Py_tp_new, ring_new as newfunc as _),
+    slot(Py_tp_dealloc, ring_dealloc as destructor as _),
+    slot(Py_tp_traverse, ring_traverse as traverseproc as _),
+    slot(Py_tp_clear, ring_clear as inquiry as _),
+    slot(Py_tp_methods, &raw mut METHODS as _),
+    slot(Py_tp_getset, &raw mut GETSET as _),
+    slot(Py_tp_members, &raw mut MEMBERS as _),
+    slot(Py_tp_repr, ring_repr as reprfunc as _),
+    slot(Py_tp_richcompare, ring_richcompare as richcmpfunc as _),
+    slot(Py_sq_length, ring_len as lenfunc as _),
+    slot(0, ptr::null_mut()),
+];
+
+static mut SPEC: PyType_Spec = PyType_Spec {
+    name: c"ring.Ring".as_ptr(),
+    basicsize: size_of::<RingObject>() as c_int,
+    itemsize: 0,
+    flags: (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE) as c_uint,
+    slots: &raw mut SLOTS as _,
+};
+// ANCHOR_END: spec
+
+// ANCHOR: module
+/// The module's state: one per module object, so one per interpreter.
+#[repr(C)]
+struct State {
+    /// A strong reference to this interpreter's `Ring` type.
+    ring_type: *mut PyObject,
+}
+
+/// `Py_mod_exec`: creates the type, keeps it in the state, and adds it to the module.
+unsafe extern "C" fn ring_exec(module: *mut PyObject) -> c_int {
+    // SAFETY: CPython runs the exec slot with the GIL held, once per module object, after
+    // allocating (and zeroing) m_size bytes of state.
+    unsafe {
+        let ty = PyType_FromModuleAndSpec(module, &raw mut SPEC, ptr::null_mut());
+        if ty.is_null() {
+            return -1;
+        }
+        let state = PyModule_GetState(module).cast::<State>();
+        (*state).ring_type = ty; // the state owns this reference; m_clear releases it
+        PyModule_AddType(module, ty.cast()) // takes a reference of its own
+    }
+}
+
+/// `ring.live()`: how many Ring values exist (made and not yet dropped), in the process.
+unsafe extern "C" fn live(_module: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
+    // SAFETY: GIL held (CPython calls module functions with it).
+    unsafe { PyLong_FromSsize_t(LIVE.load(Ordering::Relaxed)) }
+}
+
+unsafe extern "C" fn state_traverse(
+    module: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: the GC calls this with the GIL held; the state is allocated (zeroed) with the
+    // module, and a NULL pointer is skipped.
+    unsafe {
+        let ty = (*PyModule_GetState(module).cast::<State>()).ring_type;
+        if ty.is_null() { 0 } else { visit(ty, arg) }
+    }
+}
+
+unsafe extern "C" fn state_clear(module: *mut PyObject) -> c_int {
+    // SAFETY: as above; the pointer is set to NULL before the reference is released.
+    unsafe {
+        let state = PyModule_GetState(module).cast::<State>();
+        let ty = mem::replace(&mut (*state).ring_type, ptr::null_mut());
+        Py_XDECREF(ty);
+    }
+    0
+}
+
+unsafe extern "C" fn state_free(module: *mut c_void) {
+    // SAFETY: CPython calls m_free once, as the module is freed, with the GIL held.
+    unsafe { state_clear(module.cast()) };
+}
+
+static mut MODULE_METHODS: [PyMethodDef; 2] = [
+    PyMethodDef {
+        ml_name: c"live".as_ptr(),
+        ml_meth: PyMethodDefPointer { PyCFunction: live },
+        ml_flags: METH_NOARGS,
+        ml_doc: c"How many Ring values exist in the process.".as_ptr(),
+    },
+    PyMethodDef::zeroed(),
+];
+
+const END: PyModuleDef_Slot = PyModuleDef_Slot { slot: 0, value: ptr::null_mut() };
+const EXEC: PyModuleDef_Slot = PyModuleDef_Slot { slot: Py_mod_exec, value: ring_exec as _ };
+/// `Py_mod_multiple_interpreters` = `Py_MOD_PER_INTERPRETER_GIL_SUPPORTED` (2): nothing is
+/// shared between interpreters but `LIVE`, an atomic. CPython 3.10 and 3.11 refuse a slot they
+/// do not know, so they get a table without it.
+const MULTI: PyModuleDef_Slot =
+    PyModuleDef_Slot { slot: Py_mod_multiple_interpreters, value: 2 as *mut c_void };
+static mut SLOTS_310: [PyModuleDef_Slot; 2] = [EXEC, END];
+static mut SLOTS_312: [PyModuleDef_Slot; 3] = [EXEC, MULTI, END];
+
+const fn module_def(slots: *mut PyModuleDef_Slot) -> PyModuleDef {
+    PyModuleDef {
+        m_base: PyModuleDef_HEAD_INIT,
+        m_name: c"ring".as_ptr(),
+        m_doc: c"A fixed-capacity ring buffer, as a class written by hand.".as_ptr(),
+        m_size: size_of::<State>() as Py_ssize_t,
+        m_methods: &raw mut MODULE_METHODS as _,
+        m_slots: slots,
+        m_traverse: Some(state_traverse),
+        m_clear: Some(state_clear),
+        m_free: Some(state_free),
+    }
+}
+
+static mut MODULE_310: PyModuleDef = module_def(&raw mut SLOTS_310 as _);
+static mut MODULE_312: PyModuleDef = module_def(&raw mut SLOTS_312 as _);
+
+/// The module's entry point: the definition with the slots this CPython knows.
+///
+/// # Safety
+/// Only CPython calls it, holding the GIL, while it imports the module.
+#[allow(non_snake_case, reason = "must be named PyInit_<module>")]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn PyInit_ring() -> *mut PyObject {
+    // SAFETY: CPython calls PyInit_ with the GIL held; the definitions are static.
+    unsafe {
+        let def = if minor_version() >= 12 { &raw mut MODULE_312 } else { &raw mut MODULE_310 };
+        PyModuleDef_Init(def)
+    }
+}
+
+/// The running CPython's minor version, from `Py_GetVersion()` ("3.12.1 (main, ...").
+/// (`Py_Version` would be simpler, but is stable only from 3.11.)
+fn minor_version() -> u32 {
+    // SAFETY: Py_GetVersion returns a static NUL-terminated string.
+    let text = unsafe { CStr::from_ptr(Py_GetVersion()) }.to_bytes();
+    let minor = text.split(|&b| b == b'.').nth(1).unwrap_or_default();
+    minor.iter().take_while(|b| b.is_ascii_digit()).fold(0, |n, b| n * 10 + u32::from(b - b'0'))
+}
+// ANCHOR_END: module
+// ANCHOR_END: all

@@ -99,6 +99,7 @@ macro_rules! module {
             $(exceptions {
                 $( $(#[doc = $edoc:literal])* $exc:ident($base:ident) ),* $(,)?
             })?
+            $(classes { $($class:ident),* $(,)? })?
             $(
                 $(#[doc = $fdoc:literal])*
                 fn $f:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
@@ -139,6 +140,8 @@ macro_rules! module {
                     base: <$crate::exc::$base as $crate::Exception>::KIND,
                 },)*)?
             ];
+            $(const CLASSES: &'static [$crate::__private::ClassDef] =
+                &[$($crate::__private::ClassDef::of::<$class>()),*];)?
         }
 
         $(

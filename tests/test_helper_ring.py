@@ -220,3 +220,42 @@ del x, y, m
 gc.collect()
 assert live() == 0
 """)
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13", "3.14", "3.15"])
+def test_subinterpreters_with_their_own_gil(version):
+    """Each isolated interpreter (its own GIL) gets its own module object, so its own Ring type;
+    cycles are collected there, and every value is dropped by the time it is destroyed."""
+    out = run(version, PRELUDE + """
+import os
+if sys.version_info >= (3, 13):
+    import _interpreters as interpreters
+    new = lambda: interpreters.create("isolated")
+    def run(interp, code):
+        failure = interpreters.run_string(interp, code)
+        assert failure is None, failure
+else:
+    import _xxsubinterpreters as interpreters
+    new = lambda: interpreters.create(isolated=True)
+    run = interpreters.run_string
+CODE = f'''
+import gc, sys
+sys.path.insert(0, {os.getcwd()!r})
+import helper_ring
+r = helper_ring.Ring(2)
+r.push("x"); assert repr(r) == "Ring(2, ['x'])" and type(r).__module__ == "helper_ring"
+r.push(r); assert len(r) == 2
+class Recent(helper_ring.Ring): pass
+k = Recent(1); k.push(k)
+del r, k
+gc.collect()
+'''
+keep = Ring(1)
+one, two = new(), new()
+run(one, CODE); run(two, CODE)
+for interp in (one, two):
+    interpreters.destroy(interp)
+assert live() == 1, live()
+print("ok")
+""")
+    assert out == "ok\n"

@@ -33,7 +33,12 @@ pub struct Object<T> {
 // ANCHOR: class
 /// What [`class!`](crate::class!) knows about a class. `Self` is a marker type named like the
 /// class; `Value` is the Rust value each instance holds.
-pub trait Class: Sized + 'static {
+///
+/// # Safety
+/// Only `class!` implements it: CPython calls what the tables and slots name, so they must be
+/// tables that end with an empty row, of functions that take what CPython passes them and treat
+/// instances as `Object<Value>`, with a method table that is this class's own.
+pub unsafe trait Class: Sized + 'static {
     /// The Rust value inside each instance.
     type Value: 'static;
     /// [`Frozen`] (only `&self` methods) or [`Mutable`] (with a borrow flag, `&mut self` too).

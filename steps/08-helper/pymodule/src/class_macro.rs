@@ -139,6 +139,27 @@
 /// # fn main() {}
 /// ```
 ///
+/// Only the macro implements the helper's `Class` trait: its tables go to CPython as they are, so
+/// an implementation by hand (here, a method table without its empty last row) needs `unsafe`:
+///
+/// ```compile_fail,E0200
+/// use pymodule::{__private::*, ffi};
+///
+/// pub struct Bare;
+/// impl Class for Bare {
+///     type Value = u8;
+///     type Mode = Frozen;
+///     const NAME: &'static CStr = c"bare.Bare";
+///     const DOC: &'static CStr = c"";
+///     const WEAKREF: bool = false;
+///     const BASETYPE: bool = false;
+///     const GC: Option<Gc> = None;
+///     fn methods() -> &'static [ffi::PyMethodDef] { &[] }
+///     fn getset() -> &'static [ffi::PyGetSetDef] { &[] }
+/// }
+/// # fn main() {}
+/// ```
+///
 /// And a value that needs more alignment than CPython gives an object is refused:
 ///
 /// ```compile_fail,E0080
@@ -264,7 +285,8 @@ macro_rules! __class_items {
         static __PYMODULE_CLASS_GETSET: $crate::__private::GetSets = $crate::__private::GetSets(&[
             $($g::GETSET,)* $crate::__private::END_OF_GETSET
         ]);
-        impl $crate::__private::Class for $c {
+        // SAFETY: the tables and slots are the wrappers above, each written for its slot.
+        unsafe impl $crate::__private::Class for $c {
             type Value = $value;
             type Mode = $crate::__class_option!(@mode $($opt)*);
             const NAME: &'static $crate::__private::CStr = $crate::__private::cstr(

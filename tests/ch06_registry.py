@@ -66,7 +66,8 @@ VALID_ARGS.update({
 # Chapter 9: hooks.entry_point() names the entry point CPython called (no arguments).
 VALID_ARGS.update({"entry_point": ()})
 # Chapter 10: every Ring module's live() counts the Ring values (no arguments). The class itself
-# is tested by tests/test_ch10_ring.py (tests/ring_contract.py's hostile part over its methods).
+# is tested by tests/test_ch10_ring.py (tests/ring_contract.py's hostile part over its methods)
+# and, for the helper's, tests/test_helper_ring.py.
 VALID_ARGS.update({"live": ()})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during

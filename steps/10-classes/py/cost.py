@@ -1,11 +1,12 @@
 # ANCHOR: all
 """What a class costs: instructions per operation, counted by callgrind (as in chapters 7 and
-8), for the hand-written Ring, PyO3's and a plain Python class with __slots__.
+8), for the hand-written Ring, PyO3's, the helper's (the next page) and a plain Python class with
+__slots__.
 
     python3 cost.py            the table and the ratios
     python3 cost.py --facts    whether the goals hold (yes/no)
 
-Run in a folder holding ring.abi3.so, pyo3_ring.abi3.so and slots_ring.py.
+Run in a folder holding ring.abi3.so, pyo3_ring.abi3.so, helper_ring.abi3.so and slots_ring.py.
 """
 
 import os
@@ -20,8 +21,8 @@ import tempfile
 IMPLEMENTATIONS = [
     ("class-raw", "ring"),
     ("class-pyo3", "pyo3_ring"),
+    ("class-helper", "helper_ring"),
     ("class-slots", "slots_ring"),
-    # HELPER: chapter 10's helper adds ("class-helper", "helper_ring") here.
 ]
 # (row, statement): `r` is a full Ring(8) of the module's, `Ring` its class.
 OPERATIONS = [
@@ -31,11 +32,15 @@ OPERATIONS = [
 ]
 RATIOS = [  # (label, numerator, denominator, rows)
     ("class-raw/class-pyo3", "class-raw", "class-pyo3", ["method call", "create+drop"]),
-    # HELPER: and ("class-helper/class-raw", "class-helper", "class-raw", [...]) here.
+    ("class-helper/class-raw", "class-helper", "class-raw",
+     ["method call", "property read", "create+drop"]),
 ]
 GOALS = [  # (label, numerator, denominator, row, at most)
     ("class-raw/class-pyo3", "class-raw", "class-pyo3", "method call", 0.7),
     ("class-raw/class-pyo3", "class-raw", "class-pyo3", "create+drop", 0.7),
+    ("class-helper/class-raw", "class-helper", "class-raw", "method call", 1.05),
+    ("class-helper/class-raw", "class-helper", "class-raw", "property read", 1.05),
+    ("class-helper/class-raw", "class-helper", "class-raw", "create+drop", 1.05),
 ]
 # ANCHOR_END: cases
 N1, N2 = 200, 1200

@@ -234,6 +234,68 @@ pub unsafe fn parse<const N: usize>(
 }
 // ANCHOR_END: parse
 
+/// [`parse`] for a `__new__` (`tp_new`), which CPython calls with a tuple and a dict.
+///
+/// # Safety
+/// The GIL is held; `args` is a tuple and `kwargs` NULL or a dict, both alive for the call.
+#[inline(always)]
+pub unsafe fn parse_tuple<const N: usize>(
+    sig: &Signature,
+    args: *mut ffi::PyObject,
+    kwargs: *mut ffi::PyObject,
+) -> Result<[Arg; N], PyErr> {
+    // SAFETY: the caller's promises; the items are borrowed from the tuple.
+    unsafe {
+        let nargs = ffi::PyTuple_Size(args);
+        if kwargs.is_null() && nargs == N as ffi::Py_ssize_t {
+            return Ok(std::array::from_fn(|i| Arg(ffi::PyTuple_GetItem(args, i as _))));
+        }
+        parse_tuple_slow(sig, args, nargs, kwargs)
+    }
+}
+
+/// The general case of [`parse_tuple`]: the tuple's items and the dict's values in one array,
+/// the dict's keys in a tuple, as a vectorcall passes them, for [`Signature::sort`].
+///
+/// # Safety
+/// As for [`parse_tuple`]; `nargs` is the tuple's size.
+#[inline(never)]
+unsafe fn parse_tuple_slow<const N: usize>(
+    sig: &Signature,
+    args: *mut ffi::PyObject,
+    nargs: ffi::Py_ssize_t,
+    kwargs: *mut ffi::PyObject,
+) -> Result<[Arg; N], PyErr> {
+    // SAFETY: the caller's promises. The values stay borrowed from the tuple and the dict,
+    // which the caller keeps alive; the keys' tuple holds references of its own, released
+    // after sorting (which copies what it says about a key into its error).
+    unsafe {
+        let mut values: Vec<*mut ffi::PyObject> =
+            (0..nargs).map(|i| ffi::PyTuple_GetItem(args, i)).collect();
+        let mut kwnames = ptr::null_mut();
+        if !kwargs.is_null() && ffi::PyDict_Size(kwargs) > 0 {
+            kwnames = ffi::PyTuple_New(ffi::PyDict_Size(kwargs));
+            if kwnames.is_null() {
+                return Err(PyErr::already_set());
+            }
+            let (mut pos, mut key, mut value) = (0, ptr::null_mut(), ptr::null_mut());
+            let mut j = 0;
+            while ffi::PyDict_Next(kwargs, &mut pos, &mut key, &mut value) != 0 {
+                ffi::Py_INCREF(key);
+                ffi::PyTuple_SetItem(kwnames, j, key);
+                values.push(value);
+                j += 1;
+            }
+        }
+        let mut out = [ptr::null_mut(); N];
+        let sorted = sig.sort(values.as_ptr(), nargs, kwnames, &mut out);
+        if !kwnames.is_null() {
+            ffi::Py_DECREF(kwnames);
+        }
+        sorted.map(|()| out.map(Arg))
+    }
+}
+
 impl Signature {
     /// The general case of [`parse`]: fewer arguments, keywords, or errors. The messages are
     /// those of a Python `def` with the same parameters. It is inlined into each function's

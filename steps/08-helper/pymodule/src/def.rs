@@ -17,6 +17,8 @@ pub trait Spec: 'static {
     type State: Default + Send + 'static;
     /// Its exception types: `PanicException` first, then those it declares.
     const EXCEPTIONS: &'static [ExceptionDef];
+    /// Its classes (chapter 10), made after the state is written.
+    const CLASSES: &'static [crate::class::ClassDef] = &[];
 }
 
 /// An exception type that a module creates when it is executed.
@@ -113,7 +115,7 @@ impl ModuleDef {
 /// The alignment of what PyMem_Malloc returns, which PyModule_ExecDef allocates the state with:
 /// 16 bytes on a 64-bit machine, 8 on a 32-bit one (pymalloc's ALIGNMENT; mimalloc and the
 /// system malloc give at least as much).
-const STATE_ALIGN: usize = 2 * size_of::<usize>();
+pub(crate) const STATE_ALIGN: usize = 2 * size_of::<usize>();
 
 const fn definition<M: Spec>(
     name: &'static CStr,
@@ -195,6 +197,15 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         unsafe {
             let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
             state.write(Slot { header: Header { ready: true, exceptions: types }, user });
+            // The classes, each added to the module and kept in the state after the exception
+            // types.
+            for class in M::CLASSES {
+                let ty = (class.create)(module);
+                if ty.is_null() {
+                    return -1;
+                }
+                (*state).header.exceptions.push(ty);
+            }
         }
         0
     };

@@ -130,14 +130,19 @@ impl fmt::Debug for PyErr {
 }
 
 /// The module's exception type at `index` (0 is its PanicException); SystemError if the module
-/// has none (it cannot happen for a module that [`module!`](crate::module!) made).
+/// has none (it cannot happen for a module that [`module!`](crate::module!) made), or if
+/// `module` is NULL (a class whose module could not be found).
 ///
 /// # Safety
-/// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
+/// The GIL is held and `module` is NULL or a module object made by [`module!`](crate::module!).
 pub(crate) unsafe fn module_exception(
     module: *mut ffi::PyObject,
     index: usize,
 ) -> *mut ffi::PyObject {
+    if module.is_null() {
+        // SAFETY: a static of CPython's, read with the GIL held.
+        return unsafe { ffi::PyExc_SystemError };
+    }
     // SAFETY: the caller's promise; `header` checks that the state is initialised.
     match unsafe { header(module) } {
         // (m_clear may have emptied the entry: then the last arm.)

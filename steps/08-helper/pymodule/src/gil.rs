@@ -293,7 +293,7 @@ pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn An
     let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
     // SAFETY: the caller's promise; index 0 is the PanicException of every module of ours.
     unsafe {
-        let ty = if header(module).is_some() {
+        let ty = if !module.is_null() && header(module).is_some() {
             module_exception(module, 0)
         } else {
             ffi::PyExc_SystemError

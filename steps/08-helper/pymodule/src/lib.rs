@@ -41,6 +41,8 @@
 pub use pyo3_ffi as ffi;
 
 mod args;
+mod class;
+mod class_macro;
 mod def;
 #[cfg(feature = "embed")]
 #[doc(hidden)]
@@ -48,18 +50,25 @@ pub mod embed;
 mod err;
 mod gil;
 mod macros;
+mod obj;
 mod ret;
 mod state;
 
 pub use args::{FromPy, Param, Signature};
+pub use class::{Stop, Traverse, Visit};
 pub use err::{Exception, PyErr, exc};
 pub use gil::{Attach, Gil, Module};
+pub use obj::Py;
 pub use ret::IntoPy;
 
 /// What the [`module!`] macro expands to refers to these; they are not meant for other code.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{extract, parse};
+    pub use crate::args::{extract, parse, parse_tuple};
+    pub use crate::class::{
+        At, CanMutate, Class, ClassDef, END_OF_GETSET, Frozen, Gc, GetSets, Mode, Mutable, Token,
+        alloc, borrow, borrow_mut, call, end_of_methods, gc, length, name_of, no_gc, richcompare,
+    };
     pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
     pub use crate::err::Kind;
     pub use crate::gil::trampoline;

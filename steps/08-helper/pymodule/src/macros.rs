@@ -50,6 +50,8 @@
 ///   [`exc`](crate::exc). Each becomes a Rust type for [`PyErr::new`](crate::PyErr::new) and a
 ///   class in the module, made anew for each module object. Every module also gets
 ///   `PanicException` (a `BaseException`), which a panic in a function raises.
+/// - `classes { ... }` (optional): classes declared with [`class!`](crate::class!), each made
+///   anew (a type object of its own) for each module object, after its state, and added to it.
 /// - Functions, written as Rust functions whose parameter types implement
 ///   [`FromPy`](crate::FromPy) and whose return type implements [`IntoPy`](crate::IntoPy). A
 ///   first parameter of type `Module<'_, STATE>` receives the module. A `/` after the last
@@ -99,6 +101,7 @@ macro_rules! module {
             $(exceptions {
                 $( $(#[doc = $edoc:literal])* $exc:ident($base:ident) ),* $(,)?
             })?
+            $(classes { $($class:ident),* $(,)? })?
             $(
                 $(#[doc = $fdoc:literal])*
                 fn $f:ident ( $($params:tt)* ) $(-> $ret:ty)? $body:block
@@ -139,6 +142,8 @@ macro_rules! module {
                     base: <$crate::exc::$base as $crate::Exception>::KIND,
                 },)*)?
             ];
+            $(const CLASSES: &'static [$crate::__private::ClassDef] =
+                &[$($crate::__private::ClassDef::of::<$class>()),*];)?
         }
 
         $(

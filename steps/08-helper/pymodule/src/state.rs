@@ -20,7 +20,8 @@ pub(crate) struct Slot<S> {
 #[repr(C)]
 pub(crate) struct Header {
     pub(crate) ready: bool,
-    /// Strong references to the module's exception types (index 0: PanicException).
+    /// Strong references to the module's exception types (index 0: PanicException), then to
+    /// its classes' types.
     pub(crate) exceptions: Vec<*mut ffi::PyObject>,
 }
 // ANCHOR_END: state

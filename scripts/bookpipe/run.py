@@ -82,6 +82,9 @@ def normalise(text: str, workdir: Path, cmd: dict) -> str:
     import re
     text = text.replace(str(workdir), ".").replace(str(HOME), "~").replace(str(ROOT), "<book>")
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x<address>", text)
+    # cargo says so when another cargo on the machine holds a lock it needs: a fact about what
+    # else runs at that moment, not about the code, so no page shows it.
+    text = re.sub(r"(?m)^ *Blocking waiting for file lock on .*\n", "", text)
     for pattern, replacement in cmd.get("normalize", []):
         text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
     return text

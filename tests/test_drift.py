@@ -517,3 +517,45 @@ def test_table_without_sense_is_caught(tmp_path, old, new, needle):
     copy = throwaway_copy(tmp_path)
     edit(copy / "steps/07-call-overhead/py/overhead.py", old, new)
     assert_red(just_build(copy), r"FAILED: chapter 07 .*command `table`", needle)
+
+
+# (4) A diagram that does not render as drawn: a box with a missing corner, a side that does not
+# meet its corner.
+@pytest.mark.parametrize("page, old, new, needle", [
+    ("ch02-c-extension.md", "'--------------------------'  \"dlsym(PyInit_foo)\"",
+     "'--------------------------   \"dlsym(PyInit_foo)\"",
+     r"the line from column \d+ to \d+ leaves a corner and ends in the air"),
+    ("ch01-shared-library.md", '| "RUNPATH $ORIGIN"   |', '| "RUNPATH $ORIGIN"    ',
+     r"the side in column \d+ leaves a corner and ends in the air"),
+], ids=["missing-corner", "side-that-does-not-meet"])
+def test_broken_diagram_is_caught(tmp_path, page, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "book" / page, old, new)
+    assert_red(just_build(copy), rf"book/{re.escape(page)}:\d+: the diagram opened at line \d+: "
+               + needle)
+
+
+# (5) A ratio shown agrees with the counts it comes from.
+def test_ratio_that_disagrees_with_its_counts_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/08-helper/py/zero_cost.py", "found[num] / found[den]:.2f",
+         "found[den] / found[num]:.2f")
+    assert_red(just_build(copy), r"FAILED: chapter 08 .*command `zero-cost`",
+               r"its ratio 0\.\d\d \(matched by .*helper/raw-fastcall.*\) disagrees with the figures "
+               r"it comes from: \d+ / \d+ = 1\.")
+
+
+# (6) Every script a page includes runs in `just build`.
+@pytest.mark.parametrize("path, old, new, needle", [
+    ("steps/04-concurrency/bench.py", 'print(f"gil-release speed-up (2 threads)',
+     'print(f"speed-up with the GIL released',
+     r"FAILED: chapter 04 .*command `bench-lines`(.|\n)*no match for the `shape` regex "
+     r"'\\ngil-release speed-up"),
+    ("steps/04-concurrency/commands.toml", '"exit_busy.py" = "src:py/exit_busy.py"\n', "",
+     r"book/ch04-concurrency\.md: `\{\{#include \.\./steps/04-concurrency/py/exit_busy\.py:all\}\}` "
+     r"shows steps/04-concurrency/py/exit_busy\.py, which no command of `just build` runs"),
+], ids=["quoted-line-gone", "script-not-run"])
+def test_included_script_that_no_build_runs_is_caught(tmp_path, path, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / path, old, new)
+    assert_red(just_build(copy), needle)

@@ -254,7 +254,38 @@ def shape_problems(cmd: dict, text: str) -> list[str]:
                 for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
     if cmd.get("table"):
         problems += table_problems(cmd["table"], body)
+    for rule in cmd.get("ratio", []):
+        problems += ratio_problems(rule, body)
     return problems
+
+
+def ratio_problems(rule: dict, body: str) -> list[str]:
+    """A ratio shown agrees with the figures it is computed from, within the rounding shown.
+    `shown`, `num` and `den` are regexes whose first group is the shown ratio, its numerator and
+    its denominator. Each figure stands for any value that rounds to it (half a unit of its last
+    digit either way), so the check fails only where no such values give the ratio shown."""
+    import re
+    found = {}
+    for part in ("shown", "num", "den"):
+        m = re.search(rule[part], body, flags=re.MULTILINE)
+        if not m:
+            return [f"its output lacks a ratio's {part}: no match for {rule[part]!r}"]
+        found[part] = m.group(1)
+
+    def bounds(figure: str) -> tuple[float, float]:
+        value = float(figure.replace(",", ""))
+        decimals = len(figure.partition(".")[2])
+        half = 0.5 * 10 ** -decimals
+        return value - half, value + half
+    (r_lo, r_hi), (n_lo, n_hi), (d_lo, d_hi) = (bounds(found[p]) for p in ("shown", "num", "den"))
+    if d_lo <= 0:
+        return [f"its ratio {found['shown']} is computed from a denominator of {found['den']}"]
+    lo, hi = n_lo / d_hi, n_hi / d_lo
+    if r_hi < lo or r_lo > hi:
+        n, d = float(found["num"].replace(",", "")), float(found["den"].replace(",", ""))
+        return [f"its ratio {found['shown']} (matched by {rule['shown']!r}) disagrees with the "
+                f"figures it comes from: {found['num']} / {found['den']} = {n / d:.4g}"]
+    return []
 
 
 def table_problems(rules: dict, body: str) -> list[str]:

@@ -162,6 +162,7 @@ def check_sources() -> list[str]:
     problems += expectation_problems()
     problems += build_script_problems()
     problems += script_problems()
+    problems += settings_problems()
     for step in all_steps():
         for cid in step.commands:
             if not step.commands[cid].get("shown", True):
@@ -176,6 +177,26 @@ def check_sources() -> list[str]:
                 closed = re.findall(ANCHOR_END, text)
                 for a in sorted(set(opened) ^ set(closed)):
                     problems.append(f"{f.relative_to(ROOT)}: anchor `{a}` is not both opened and closed")
+    return problems
+
+
+def settings_problems() -> list[str]:
+    """What a command runs with is on its page: its folder (`cwd`) in the prompt of every line it
+    shows, and no environment of its own that the page does not show. A variable a command
+    needs is written in its line (`PYTHONUNBUFFERED=1 python3 x.py`), where the reader sees it
+    and types it; the environment every command starts from (README: a defined environment) is
+    the same for all. An HTML output shows no command line, so it can show neither."""
+    problems = []
+    for step in all_steps():
+        for cid, cmd in step.commands.items():
+            where = f"{step.label}: command `{cid}`"
+            if cmd.get("env"):
+                names = ", ".join(sorted(cmd["env"]))
+                problems.append(f"{where} sets `env` ({names}), which its page does not show: write "
+                                "each variable in the line that needs it (`NAME=value command`)")
+            if cmd.get("html") and cmd.get("cwd"):
+                problems.append(f"{where} runs in `{cmd['cwd']}`, which its HTML output cannot "
+                                "show: run it in the chapter's folder")
     return problems
 
 

@@ -224,7 +224,7 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
         if cmd.get("html"):  # raw HTML for the page (a chart, a table): its output only
             transcript.append(output)
         elif not line.get("hidden"):
-            transcript.append(f"$ {line['run']}\n{output}")
+            transcript.append(f"{prompt(cmd)}{line['run']}\n{output}")
         if status is not None and want != "nonzero" and status != want:
             problems.append(f"`{line['run']}` exited with status {status}, expected {want}"
                             + (f"; its output:\n{output}" if line.get("hidden") else ""))
@@ -239,12 +239,19 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
 HUNG = "HUNG: "
 
 
+def prompt(cmd: dict) -> str:
+    """The prompt before each line a page shows: `$ `, or the folder the command runs in (`cwd`,
+    under the chapter's folder) before it, `4-parse-tuple$ `, so that the page shows where to type
+    it and the expectation records it."""
+    return f"{cmd['cwd']}$ " if cmd.get("cwd") else "$ "
+
+
 def shape_problems(cmd: dict, text: str) -> list[str]:
     """A command whose output is shown but not compared (timings) must still have the shape the
     page describes: not empty, and every regex of its `shape` found in it."""
     import re
     body = text if cmd.get("html") else "".join(
-        l for l in text.splitlines(keepends=True) if not l.startswith("$ "))
+        l for l in text.splitlines(keepends=True) if not l.startswith(prompt(cmd)))
     if not body.strip():
         return ["its output is empty; the page describes what it shows"]
     if not cmd.get("shape"):

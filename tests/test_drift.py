@@ -573,3 +573,12 @@ def test_settings_the_page_does_not_show_are_caught(tmp_path, path, old, new, ne
     copy = throwaway_copy(tmp_path)
     edit(copy / path, old, new)
     assert_red(just_build(copy), *needles)
+
+
+# (3) An output that moves from stdout to stderr looks the same on the page, but it drifts.
+def test_output_that_changes_stream_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/02-c-extension/py/overflow.py", "print(foo.sum(2**63 - 2, 1))",
+         'print(foo.sum(2**63 - 2, 1), file=__import__("sys").stderr)')
+    assert_red(just_build(copy), r"FAILED: chapter 02 .*command `overflow`",
+               r"differs from the expectation: only the streams", r"(?m)^\+2\| 9223372036854775807$")

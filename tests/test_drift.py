@@ -554,7 +554,10 @@ def test_ratio_that_disagrees_with_its_counts_is_caught(tmp_path):
     ("steps/04-concurrency/commands.toml", '"exit_busy.py" = "src:py/exit_busy.py"\n', "",
      r"book/ch04-concurrency\.md: `\{\{#include \.\./steps/04-concurrency/py/exit_busy\.py:all\}\}` "
      r"shows steps/04-concurrency/py/exit_busy\.py, which no command of `just build` runs"),
-], ids=["quoted-line-gone", "script-not-run"])
+    ("steps/02-c-extension/by-hand.sh", "cp ../../../steps/02-c-extension/py/overflow.py .\n", "",
+     r"chapter 02 .*: steps/02-c-extension/by-hand\.sh, which its page shows, gathers other files "
+     r"than the book's commands ran with: only by hand \[\], only staged \['overflow\.py'\]"),
+], ids=["quoted-line-gone", "script-not-run", "by-hand-staging"])
 def test_included_script_that_no_build_runs_is_caught(tmp_path, path, old, new, needle):
     copy = throwaway_copy(tmp_path)
     edit(copy / path, old, new)

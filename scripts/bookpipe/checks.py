@@ -163,6 +163,7 @@ def check_sources() -> list[str]:
     problems += build_script_problems()
     problems += script_problems()
     problems += settings_problems()
+    problems += by_hand_problems()
     for step in all_steps():
         for cid in step.commands:
             if not step.commands[cid].get("shown", True):
@@ -202,9 +203,65 @@ def settings_problems() -> list[str]:
 
 SCRIPT_KINDS = {".py", ".sh"}
 # The one kind of included script that no command runs: each chapter's by-hand.sh, the staging a
-# reader types, which builds with cargo in the repository itself. tests/test_by_hand.py runs every
-# one (in `just test`) and checks that it gathers exactly the files the book's commands ran with.
+# reader types in the repository itself, which by_hand_problems() runs.
 BY_HAND = "by-hand.sh"
+
+
+def by_hand_problems() -> list[str]:
+    """Each chapter's by-hand.sh, which its page shows as the commands that stage the chapter's
+    files, gathers exactly the files (byte for byte) that the book's commands ran with. It runs
+    in a folder of its own laid out as the repository is (steps/, and target/'s debug and release
+    builds being the pipeline's), with the pipeline's cargo build, which it finds up to date. A
+    passing result is remembered for the script's text and the staged files it matched."""
+    import hashlib
+    import shutil
+    import subprocess
+    from .build import python_env
+    from .config import CACHE, STAGE, WORK
+    problems = []
+    env = python_env()
+    # The pipeline's cargo runs in steps/, where a relative CARGO_TARGET_DIR starts.
+    cargo_target = (STEPS / env["CARGO_TARGET_DIR"]).resolve()
+    env["CARGO_TARGET_DIR"] = str(cargo_target)
+    for step in all_steps():
+        script = step.folder / BY_HAND
+        manifest = STAGE / step.nn / ".manifest.json"
+        if not script.exists() or not manifest.exists():
+            continue
+        staged = json.loads(manifest.read_text())
+        key = hashlib.sha256(script.read_bytes() + manifest.read_bytes()).hexdigest()[:32]
+        passed = CACHE / f"by-hand-{step.nn}-{key}.ok"
+        if passed.exists():
+            continue
+        root = WORK / "by-hand" / step.nn
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "target").mkdir(parents=True)
+        (root / "steps").symlink_to(STEPS)
+        for profile in ("debug", "release"):
+            (root / "target" / profile).symlink_to(cargo_target / profile)
+        proc = subprocess.run(["sh", str(script)], cwd=root, env=env, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=1800)
+        rel = script.relative_to(ROOT)
+        if proc.returncode != 0:
+            problems.append(f"{step.label}: {rel}, which its page shows, exited with status "
+                            f"{proc.returncode}:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
+            continue
+        run = root / "target" / "run" / step.nn
+        gathered = {str(f.relative_to(run)): hashlib.sha256(f.read_bytes()).hexdigest()
+                    for f in sorted(run.rglob("*")) if f.is_file()}
+        if gathered != staged:
+            problems.append(
+                f"{step.label}: {rel}, which its page shows, gathers other files than the "
+                f"book's commands ran with: only by hand {sorted(set(gathered) - set(staged))}, "
+                f"only staged {sorted(set(staged) - set(gathered))}, different "
+                f"{sorted(k for k in set(gathered) & set(staged) if gathered[k] != staged[k])}")
+            continue
+        CACHE.mkdir(parents=True, exist_ok=True)
+        for old in CACHE.glob(f"by-hand-{step.nn}-*.ok"):
+            old.unlink()
+        passed.write_text("")
+        shutil.rmtree(root, ignore_errors=True)
+    return problems
 
 
 def script_problems() -> list[str]:

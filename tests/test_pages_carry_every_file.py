@@ -32,7 +32,7 @@ def chapters() -> list[str]:
 def covered_lines(nn: str) -> dict[Path, set[int]]:
     """For the pages of chapters 1..nn: file -> the numbers of the lines an include shows."""
     covered: dict[Path, set[int]] = {}
-    for page in sorted(BOOK.glob("ch0*.md")):
+    for page in sorted(BOOK.glob("ch[0-9][0-9]-*.md")):
         if page.name[2:4] > nn:
             continue
         for path, anchor in INCLUDE.findall(page.read_text()):

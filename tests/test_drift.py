@@ -517,3 +517,71 @@ def test_table_without_sense_is_caught(tmp_path, old, new, needle):
     copy = throwaway_copy(tmp_path)
     edit(copy / "steps/07-call-overhead/py/overhead.py", old, new)
     assert_red(just_build(copy), r"FAILED: chapter 07 .*command `table`", needle)
+
+
+# (4) A diagram that does not render as drawn: a box with a missing corner, a side that does not
+# meet its corner.
+@pytest.mark.parametrize("page, old, new, needle", [
+    ("ch02-c-extension.md", "'--------------------------'  \"dlsym(PyInit_foo)\"",
+     "'--------------------------   \"dlsym(PyInit_foo)\"",
+     r"the line from column \d+ to \d+ leaves a corner and ends in the air"),
+    ("ch01-shared-library.md", '| "RUNPATH $ORIGIN"   |', '| "RUNPATH $ORIGIN"    ',
+     r"the side in column \d+ leaves a corner and ends in the air"),
+], ids=["missing-corner", "side-that-does-not-meet"])
+def test_broken_diagram_is_caught(tmp_path, page, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "book" / page, old, new)
+    assert_red(just_build(copy), rf"book/{re.escape(page)}:\d+: the diagram opened at line \d+: "
+               + needle)
+
+
+# (5) A ratio shown agrees with the counts it comes from.
+def test_ratio_that_disagrees_with_its_counts_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/08-helper/py/zero_cost.py", "found[num] / found[den]:.2f",
+         "found[den] / found[num]:.2f")
+    assert_red(just_build(copy), r"FAILED: chapter 08 .*command `zero-cost`",
+               r"its ratio 0\.\d\d \(matched by .*helper/raw-fastcall.*\) disagrees with the figures "
+               r"it comes from: \d+ / \d+ = 1\.")
+
+
+# (6) Every script a page includes runs in `just build`.
+@pytest.mark.parametrize("path, old, new, needle", [
+    ("steps/04-concurrency/bench.py", 'print(f"gil-release speed-up (2 threads)',
+     'print(f"speed-up with the GIL released',
+     r"FAILED: chapter 04 .*command `bench-lines`(.|\n)*no match for the `shape` regex "
+     r"'[^']*gil-release speed-up"),
+    ("steps/04-concurrency/commands.toml", '"exit_busy.py" = "src:py/exit_busy.py"\n', "",
+     r"book/ch04-concurrency\.md: `\{\{#include \.\./steps/04-concurrency/py/exit_busy\.py:all\}\}` "
+     r"shows steps/04-concurrency/py/exit_busy\.py, which no command of `just build` runs"),
+    ("steps/02-c-extension/by-hand.sh", "cp ../../../steps/02-c-extension/py/overflow.py .\n", "",
+     r"chapter 02 .*: steps/02-c-extension/by-hand\.sh, which its page shows, gathers other files "
+     r"than the book's commands ran with: only by hand \[\], only staged \['overflow\.py'\]"),
+], ids=["quoted-line-gone", "script-not-run", "by-hand-staging"])
+def test_included_script_that_no_build_runs_is_caught(tmp_path, path, old, new, needle):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / path, old, new)
+    assert_red(just_build(copy), needle)
+
+
+# (2) What a command runs with is on its page: its folder in the prompt, no environment of its own.
+@pytest.mark.parametrize("path, old, new, needles", [
+    ("steps/02-c-extension/commands.toml", 'id = "import"\n', 'id = "import"\nenv = { PYTHONPATH = "py" }\n',
+     [r"chapter 02 .*: command `import` sets `env` \(PYTHONPATH\), which its page does not show"]),
+    ("steps/03-rust-extension/commands.toml", 'cwd = "3-returns-zero"', 'cwd = "2-init-in-rust"',
+     [r"FAILED: chapter 03 .*command `stage3-zero`", r"(?m)^-3-returns-zero\$ python3",
+      r"(?m)^\+2-init-in-rust\$ python3"]),
+], ids=["env", "cwd"])
+def test_settings_the_page_does_not_show_are_caught(tmp_path, path, old, new, needles):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / path, old, new)
+    assert_red(just_build(copy), *needles)
+
+
+# (3) An output that moves from stdout to stderr looks the same on the page, but it drifts.
+def test_output_that_changes_stream_is_caught(tmp_path):
+    copy = throwaway_copy(tmp_path)
+    edit(copy / "steps/02-c-extension/py/overflow.py", "print(foo.sum(2**63 - 2, 1))",
+         'print(foo.sum(2**63 - 2, 1), file=__import__("sys").stderr)')
+    assert_red(just_build(copy), r"FAILED: chapter 02 .*command `overflow`",
+               r"differs from the expectation: only the streams", r"(?m)^\+2\| 9223372036854775807$")

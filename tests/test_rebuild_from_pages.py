@@ -12,32 +12,16 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from test_pages_carry_every_file import ANCHOR_LINE, covered_lines
 
-BOOK = ROOT / "book"
-INCLUDE = re.compile(r"\{\{#include\s+([^}:\s]+)(?::([A-Za-z_][\w-]*))?\s*\}\}")
-ANCHOR_LINE = re.compile(r"ANCHOR(_END)?:\s*[\w-]+")
 MEMBER_CHAPTER = re.compile(r'^\s*"[^"]+",\s*# chapter (\d+)')
 
 
 def shown_files(nn: str) -> dict[Path, list[str]]:
-    """Each file that chapters 1..nn include -> its lines as the listings show them."""
-    shown: dict[Path, set[int]] = {}
-    for page in sorted(BOOK.glob("ch[0-9][0-9]-*.md")):
-        if page.name[2:4] > nn:
-            continue
-        for path, anchor in INCLUDE.findall(page.read_text()):
-            src = (page.parent / path).resolve()
-            lines = src.read_text().splitlines()
-            if anchor:
-                start = next(i for i, l in enumerate(lines) if re.search(rf"ANCHOR:\s*{anchor}\b", l))
-                end = next(i for i, l in enumerate(lines)
-                           if re.search(rf"ANCHOR_END:\s*{anchor}\b", l))
-                numbers = range(start + 1, end)
-            else:
-                numbers = range(len(lines))
-            shown.setdefault(src, set()).update(numbers)
+    """Each file that chapters 1..nn include -> its lines as the listings show them: the lines
+    the include check counts as shown (covered_lines), without the anchor comments."""
     files = {}
-    for src, numbers in shown.items():
+    for src, numbers in covered_lines(nn).items():
         lines = src.read_text().splitlines()
         files[src] = [lines[i] for i in sorted(numbers) if not ANCHOR_LINE.search(lines[i])]
     return files

@@ -161,8 +161,13 @@ def check_sources() -> list[str]:
     problems += numbering_problems()
     problems += expectation_problems()
     problems += build_script_problems()
+    problems += script_problems()
+    problems += settings_problems()
+    problems += by_hand_problems()
     for step in all_steps():
         for cid in step.commands:
+            if not step.commands[cid].get("shown", True):
+                continue  # a check of a script that a page includes or quotes, not for the reader
             if (step.nn, cid) not in shown:
                 problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
                                 "shows it")
@@ -173,6 +178,137 @@ def check_sources() -> list[str]:
                 closed = re.findall(ANCHOR_END, text)
                 for a in sorted(set(opened) ^ set(closed)):
                     problems.append(f"{f.relative_to(ROOT)}: anchor `{a}` is not both opened and closed")
+    return problems
+
+
+def settings_problems() -> list[str]:
+    """What a command runs with is on its page: its folder (`cwd`) in the prompt of every line it
+    shows, and no environment of its own that the page does not show. A variable a command
+    needs is written in its line (`PYTHONUNBUFFERED=1 python3 x.py`), where the reader sees it
+    and types it; the environment every command starts from (README: a defined environment) is
+    the same for all. An HTML output shows no command line, so it can show neither."""
+    problems = []
+    for step in all_steps():
+        for cid, cmd in step.commands.items():
+            where = f"{step.label}: command `{cid}`"
+            if cmd.get("env"):
+                names = ", ".join(sorted(cmd["env"]))
+                problems.append(f"{where} sets `env` ({names}), which its page does not show: write "
+                                "each variable in the line that needs it (`NAME=value command`)")
+            if cmd.get("html") and cmd.get("cwd"):
+                problems.append(f"{where} runs in `{cmd['cwd']}`, which its HTML output cannot "
+                                "show: run it in the chapter's folder")
+    return problems
+
+
+SCRIPT_KINDS = {".py", ".sh"}
+# The one kind of included script that no command runs: each chapter's by-hand.sh, the staging a
+# reader types in the repository itself, which by_hand_problems() runs.
+BY_HAND = "by-hand.sh"
+
+
+def by_hand_problems() -> list[str]:
+    """Each chapter's by-hand.sh, which its page shows as the commands that stage the chapter's
+    files, gathers exactly the files (byte for byte) that the book's commands ran with. It runs
+    in a folder of its own laid out as the repository is (steps/, and target/'s debug and release
+    builds being the pipeline's), with the pipeline's cargo build, which it finds up to date. A
+    passing result is remembered for the script's text and the staged files it matched."""
+    import hashlib
+    import shutil
+    import subprocess
+    from .build import python_env
+    from .config import CACHE, STAGE, WORK
+    problems = []
+    env = python_env()
+    # The pipeline's cargo runs in steps/, where a relative CARGO_TARGET_DIR starts.
+    cargo_target = (STEPS / env["CARGO_TARGET_DIR"]).resolve()
+    env["CARGO_TARGET_DIR"] = str(cargo_target)
+    for step in all_steps():
+        script = step.folder / BY_HAND
+        manifest = STAGE / step.nn / ".manifest.json"
+        if not script.exists() or not manifest.exists():
+            continue
+        staged = json.loads(manifest.read_text())
+        key = hashlib.sha256(script.read_bytes() + manifest.read_bytes()).hexdigest()[:32]
+        passed = CACHE / f"by-hand-{step.nn}-{key}.ok"
+        if passed.exists():
+            continue
+        root = WORK / "by-hand" / step.nn
+        shutil.rmtree(root, ignore_errors=True)
+        (root / "target").mkdir(parents=True)
+        (root / "steps").symlink_to(STEPS)
+        for profile in ("debug", "release"):
+            (root / "target" / profile).symlink_to(cargo_target / profile)
+        proc = subprocess.run(["sh", str(script)], cwd=root, env=env, capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=1800)
+        rel = script.relative_to(ROOT)
+        if proc.returncode != 0:
+            problems.append(f"{step.label}: {rel}, which its page shows, exited with status "
+                            f"{proc.returncode}:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
+            continue
+        run = root / "target" / "run" / step.nn
+        gathered = {str(f.relative_to(run)): hashlib.sha256(f.read_bytes()).hexdigest()
+                    for f in sorted(run.rglob("*")) if f.is_file()}
+        if gathered != staged:
+            problems.append(
+                f"{step.label}: {rel}, which its page shows, gathers other files than the "
+                f"book's commands ran with: only by hand {sorted(set(gathered) - set(staged))}, "
+                f"only staged {sorted(set(staged) - set(gathered))}, different "
+                f"{sorted(k for k in set(gathered) & set(staged) if gathered[k] != staged[k])}")
+            continue
+        CACHE.mkdir(parents=True, exist_ok=True)
+        for old in CACHE.glob(f"by-hand-{step.nn}-*.ok"):
+            old.unlink()
+        passed.write_text("")
+        shutil.rmtree(root, ignore_errors=True)
+    return problems
+
+
+def script_problems() -> list[str]:
+    """Every script a rendered page includes from steps/ runs in `just build`: its step stages it
+    (a `src:` entry of [stage]) into the folder where the step's commands run, and a command's line
+    names it (or a staged script that a line names imports it). A page that includes a script no
+    build runs shows code that nothing checks: the issue's bench.py, whose last line the page
+    quoted after the script stopped printing it."""
+    import re
+    steps = all_steps()
+    staged: dict[Path, list[tuple]] = {}
+    for step in steps:
+        for dest, source in step.stage_spec.items():
+            if source.startswith("src:"):
+                staged.setdefault((step.folder / source[4:]).resolve(), []).append((step, dest))
+
+    def runs(step, dest: str, seen: frozenset = frozenset()) -> bool:
+        name = Path(dest).name
+        lines = [l["run"] if isinstance(l, dict) else l
+                 for cmd in step.commands.values() for l in cmd["run"]]
+        if any(re.search(rf"(^|[\s/]){re.escape(name)}(?=[\s;|&)<>]|$)", l) for l in lines):
+            return True
+        if dest.endswith(".py"):  # imported by a staged script that runs
+            for other_dest, other in step.stage_spec.items():
+                if other_dest in seen or not other.startswith("src:") or other_dest == dest \
+                        or not other_dest.endswith(".py"):
+                    continue
+                text = (step.folder / other[4:]).read_text(errors="replace")
+                if re.search(rf"(?m)^\s*(import|from)\s+{re.escape(Path(dest).stem)}\b", text) \
+                        and runs(step, other_dest, seen | {dest}):
+                    return True
+        return False
+
+    problems = []
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        for directive, src, _what, error in includes(md):
+            if error or src.suffix not in SCRIPT_KINDS or STEPS not in src.parents:
+                continue
+            if src.name == BY_HAND:
+                continue
+            if not any(runs(step, dest) for step, dest in staged.get(src, [])):
+                problems.append(
+                    f"{rel}: `{directive}` shows {src.relative_to(ROOT)}, which no command of "
+                    "`just build` runs, so nothing checks what the page says of it: stage it "
+                    "(a `src:` entry of the step's [stage]) and run it in a command (one with "
+                    "`shown = false` and a `shape` if the page only quotes what it prints)")
     return problems
 
 
@@ -336,6 +472,10 @@ def structure_problems(md: Path) -> list[str]:
         if not b.closed:
             problems.append(f"{rel}:{b.line}: the listing opened here (`{b.fence}{b.info}`) is never "
                             "closed: everything after it renders as code")
+    for b in blocks:
+        if b.info.split(",")[0].strip() == "bob":
+            problems += [f"{rel}:{b.line + 1 + row}: the diagram opened at line {b.line}: {p}"
+                         for row, p in diagram_problems(b.body)]
     for n, line in enumerate(lines, 1):
         for m in re.finditer(CMDRUN, line):
             marker = m.group(0)
@@ -396,6 +536,96 @@ def structure_problems(md: Path) -> list[str]:
                                     f"listing opened at line {block.line} also holds line {k}, "
                                     f"{other.strip()[:60]!r}. Is a closing fence missing?")
     return problems
+
+
+# svgbob's strokes: a horizontal line, a vertical one, a junction, the corners of a rounded box.
+HORIZONTAL, VERTICAL, JUNCTION = "-", "|", "+"
+LINE_END = set("+*<>v^|.'")
+
+
+def diagram_problems(body: list[str]) -> list[tuple[int, str]]:
+    """A lint of an svgbob diagram's ASCII art, whose lines svgbob draws as they stand: a box
+    with a missing corner or a side that does not meet renders as loose lines, silently.
+
+    - every corner (`.` or `'` touching a stroke) joins a horizontal stroke (a `-` or `+` on its
+      left or right) and a vertical one (a `|` or `+` below a `.`, above a `'`);
+    - a stroke (a run of `-`, or of `|`) that starts at a corner ends at a corner, a junction
+      `+`, an arrow head or a `*`: it does not stop in the air.
+    Text in double quotes is svgbob's text and is left out; so are lone `-` (dashed lines)."""
+    grid = []
+    for line in body:
+        # Quoted text is text, not strokes.
+        cells, quoted = [], False
+        for ch in line:
+            if ch == '"':
+                quoted = not quoted
+                cells.append(" ")
+            else:
+                cells.append(" " if quoted else ch)
+        grid.append(cells)
+
+    def at(r: int, c: int) -> str:
+        return grid[r][c] if 0 <= r < len(grid) and 0 <= c < len(grid[r]) else " "
+
+    problems: list[tuple[int, str]] = []
+    for r, row in enumerate(grid):
+        for c, ch in enumerate(row):
+            if ch not in ".'":
+                continue
+            side = at(r, c - 1) in HORIZONTAL + JUNCTION or at(r, c + 1) in HORIZONTAL + JUNCTION
+            vr = r + 1 if ch == "." else r - 1
+            upright = at(vr, c) in VERTICAL + JUNCTION
+            if not (side or upright):
+                continue  # a full stop or an apostrophe in the text
+            if at(r, c - 1) not in HORIZONTAL and at(r, c + 1) not in HORIZONTAL and not upright:
+                continue  # a `.` or `'` beside a junction, e.g. text after a `+`
+            if not side:
+                problems.append((r, f"the corner `{ch}` in column {c + 1} joins no horizontal "
+                                    "stroke: its box's top or bottom does not meet it"))
+            elif not upright:
+                problems.append((r, f"the corner `{ch}` in column {c + 1} joins no vertical stroke "
+                                    f"{'below' if ch == '.' else 'above'} it: its box's side does "
+                                    "not meet it"))
+    # Strokes that start at a corner and end in the air.
+    for r, row in enumerate(grid):
+        c = 0
+        while c < len(row):
+            if row[c] != HORIZONTAL:
+                c += 1
+                continue
+            start = c
+            while c < len(row) and row[c] in HORIZONTAL + JUNCTION:
+                c += 1
+            if c - start < 2:
+                continue
+            ends = (at(r, start - 1), at(r, c))
+            if any(e in ".'" for e in ends) and any(e not in LINE_END for e in ends):
+                problems.append((r, f"the line from column {start + 1} to {c} leaves a corner and "
+                                    "ends in the air: a corner is missing at its other end"))
+    width = max((len(row) for row in grid), default=0)
+    for c in range(width):
+        r = 0
+        while r < len(grid):
+            if at(r, c) not in VERTICAL + JUNCTION:
+                r += 1
+                continue
+            start = r  # a vertical stroke, through junctions: at least one `|`
+            while r < len(grid) and at(r, c) in VERTICAL + JUNCTION:
+                r += 1
+            if VERTICAL not in (at(k, c) for k in range(start, r)):
+                continue
+            # A stroke that starts or stops at a junction ends there, unless a corner is beyond it.
+            top, bottom = at(start - 1, c), at(r, c)
+            if at(start, c) == JUNCTION and top != ".":
+                top = JUNCTION
+            if at(r - 1, c) == JUNCTION and bottom != "'":
+                bottom = JUNCTION
+            ends = (top, bottom)
+            corner = ends[0] == "." or ends[1] == "'"
+            if corner and any(e not in LINE_END for e in ends):
+                problems.append((start, f"the side in column {c + 1} leaves a corner and ends in "
+                                        "the air: it does not meet the box's other corner"))
+    return sorted(set(problems))
 
 
 def expanded_markdown(md: Path) -> str:

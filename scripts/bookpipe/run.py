@@ -78,13 +78,62 @@ def lines_of(cmd: dict) -> list[dict]:
     return out
 
 
-def normalise(text: str, workdir: Path, cmd: dict) -> str:
+def normalise(text: str, workdir: Path, cmd: dict, streams: str | None = None) -> str | tuple:
+    """The output with what varies from run to run replaced (paths, addresses, the command's own
+    `normalize` patterns). With `streams` (the stream of each character, "1" or "2"), returns
+    the text and its streams, a replacement taking the stream of what it replaces."""
     import re
-    text = text.replace(str(workdir), ".").replace(str(HOME), "~").replace(str(ROOT), "<book>")
-    text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x<address>", text)
-    for pattern, replacement in cmd.get("normalize", []):
-        text = re.sub(pattern, replacement, text, flags=re.MULTILINE)
-    return text
+    tags = streams if streams is not None else "1" * len(text)
+    rules = [(re.escape(str(workdir)), "."), (re.escape(str(HOME)), "~"),
+             (re.escape(str(ROOT)), "<book>"), (r"0x[0-9a-fA-F]{6,}", "0x<address>"),
+             # cargo says so when another cargo on the machine holds a lock it needs: a fact
+             # about what else runs at that moment, not about the code, so no page shows it.
+             (r"^ *Blocking waiting for file lock on .*\n", "")]
+    rules += [(pattern, replacement) for pattern, replacement in cmd.get("normalize", [])]
+    for pattern, replacement in rules:
+        out, out_tags, last = [], [], 0
+        for m in re.finditer(pattern, text, flags=re.MULTILINE):
+            new = m.expand(replacement)
+            out.append(text[last:m.start()])
+            out_tags.append(tags[last:m.start()])
+            tag = tags[m.start()] if m.start() < len(tags) else (tags[-1:] or "1")
+            out.append(new)
+            out_tags.append(tag * len(new))
+            last = m.end()
+        out.append(text[last:])
+        out_tags.append(tags[last:])
+        text, tags = "".join(out), "".join(out_tags)
+    return (text, tags) if streams is not None else text
+
+
+# How an expectation records the stream of each output line: a line written to stderr starts with
+# `2| `, one that mixes both streams with `&| `, and a line written to stdout as it is (or with
+# `1| ` where it starts like a marked line). The page shows the lines without these marks.
+STREAM_MARKS = ("1| ", "2| ", "&| ")
+
+
+def mark_streams(text: str, tags: str) -> str:
+    """The output's lines, each marked with the stream that wrote it (see STREAM_MARKS)."""
+    out, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        kinds = set(tags[pos:pos + len(body)] or tags[pos:pos + len(line)])
+        pos += len(line)
+        if kinds == {"2"}:
+            out.append("2| " + line)
+        elif kinds == {"1", "2"}:
+            out.append("&| " + line)
+        elif line.startswith(STREAM_MARKS):
+            out.append("1| " + line)
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def unmark_streams(transcript: str) -> str:
+    """The transcript as the page shows it: the lines without their stream marks."""
+    return "".join(l[3:] if l.startswith(STREAM_MARKS) else l
+                   for l in transcript.splitlines(keepends=True))
 
 
 def become_subreaper() -> None:
@@ -157,41 +206,100 @@ def reap_orphans() -> None:
             time.sleep(0.01)
 
 
-def run_line(line: str, cwd: Path, env: dict, timeout: float) -> tuple[bytes, int | None]:
-    """Run one command line; returns its output and exit status (None if it hung).
+def run_line(line: str, cwd: Path, env: dict, timeout: float) -> tuple[list, int | None]:
+    """Run one command line; returns its output as (stream, bytes) chunks in the order they were
+    written, stream 1 for stdout and 2 for stderr, and its exit status (None if it hung).
 
-    The line has `timeout` seconds, counted until its shell has exited AND every process holding
-    its output has closed it. Then every process it started, however detached, is killed: nothing
-    a line starts outlives it, and a hang can never stall the build."""
+    stdout and stderr are two datagram sockets that send to one receiving socket: the kernel
+    queues every write, from either, in the order it was made, and says which socket sent it. So
+    the output is what one pipe for both would have carried, byte for byte and in its order, and
+    each write's stream is known. (Two pipes would lose the order between them.)
+
+    The line has `timeout` seconds, counted until its shell has exited AND no process still holds
+    its output (a datagram socket has no end of file: the processes' open files say). Then every
+    process it started, however detached, is killed: nothing a line starts outlives it, and a
+    hang can never stall the build."""
     import select
+    import socket
     import subprocess
     import time
-    proc = subprocess.Popen(["bash", "-c", line], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    assert proc.stdout is not None
-    fd = proc.stdout.fileno()
+    name = f"\0book-{os.getpid()}-{time.monotonic_ns()}".encode()
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(name)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    senders = []
+    for stream in (1, 2):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.bind(name + b"-%d" % stream)
+        # A write is one datagram: room for the largest one a program makes (stdio's, Python's
+        # and cat's buffers are 4 to 128 KiB).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)
+        s.connect(name)
+        senders.append(s)
+    held = {f"socket:[{os.fstat(s.fileno()).st_ino}]" for s in senders}
+    try:
+        proc = subprocess.Popen(["bash", "-c", line], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=senders[0].fileno(), stderr=senders[1].fileno(),
+                                start_new_session=True)
+    finally:
+        for s in senders:
+            s.close()
     deadline = time.monotonic() + timeout
-    chunks, hung = [], False
+    chunks: list[tuple[int, bytes]] = []
+    hung = False
+
+    def receive(wait: float) -> bool:
+        ready, _, _ = select.select([receiver], [], [], wait)
+        if ready:
+            data, sender = receiver.recvfrom(1 << 23)
+            chunks.append((int(sender[-1:]), data))
+        return bool(ready)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             hung = True
             break
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            data = os.read(fd, 1 << 16)
-            if not data:
-                break
-            chunks.append(data)
-    if not hung:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            hung = True
+        if receive(min(left, 0.02)):
+            continue
+        if proc.poll() is not None and not output_held(held):
+            while receive(0):
+                pass
+            break
     kill_descendants()
     proc.wait()
-    proc.stdout.close()
-    return b"".join(chunks), None if hung else proc.returncode
+    receiver.close()
+    return chunks, None if hung else proc.returncode
+
+
+def output_held(held: set[str]) -> bool:
+    """Whether a process below this one still has one of the sockets `held` names open."""
+    for pid in descendants():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in held:
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+def decode(chunks: list[tuple[int, bytes]]) -> tuple[str, str]:
+    """The chunks' text (UTF-8, as one stream would decode) and the stream of each character."""
+    import codecs
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    text, tags = [], []
+    for stream, data in chunks:
+        piece = decoder.decode(data)
+        text.append(piece)
+        tags.append(str(stream) * len(piece))
+    tail = decoder.decode(b"", final=True)
+    text.append(tail)
+    tags.append((tags[-1][-1:] if tags and tags[-1] else "1") * len(tail))
+    return "".join(text), "".join(tags)
 
 
 def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
@@ -212,19 +320,21 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     for line in lines_of(cmd):
         timeout = line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
         want = line.get("status", 0)
-        raw, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env, timeout)
+        chunks, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env, timeout)
         if status is None:
             problems.append(HUNG + f"`{line['run']}` was still running after its timeout of "
                             f"{timeout} s, so it and every process it started were killed. "
                             "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
                             "if it is only slow, raise its `timeout` in commands.toml")
-        output = normalise(raw.decode("utf-8", "replace"), workdir, cmd)
+        text, streams = decode(chunks)
+        output, streams = normalise(text, workdir, cmd, streams)
         if output and not output.endswith("\n"):
             output += "\n"
+            streams += streams[-1:]
         if cmd.get("html"):  # raw HTML for the page (a chart, a table): its output only
             transcript.append(output)
         elif not line.get("hidden"):
-            transcript.append(f"$ {line['run']}\n{output}")
+            transcript.append(f"{prompt(cmd)}{line['run']}\n{mark_streams(output, streams)}")
         if status is not None and want != "nonzero" and status != want:
             problems.append(f"`{line['run']}` exited with status {status}, expected {want}"
                             + (f"; its output:\n{output}" if line.get("hidden") else ""))
@@ -239,12 +349,19 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
 HUNG = "HUNG: "
 
 
+def prompt(cmd: dict) -> str:
+    """The prompt before each line a page shows: `$ `, or the folder the command runs in (`cwd`,
+    under the chapter's folder) before it, `4-parse-tuple$ `, so that the page shows where to type
+    it and the expectation records it."""
+    return f"{cmd['cwd']}$ " if cmd.get("cwd") else "$ "
+
+
 def shape_problems(cmd: dict, text: str) -> list[str]:
     """A command whose output is shown but not compared (timings) must still have the shape the
     page describes: not empty, and every regex of its `shape` found in it."""
     import re
     body = text if cmd.get("html") else "".join(
-        l for l in text.splitlines(keepends=True) if not l.startswith("$ "))
+        l for l in unmark_streams(text).splitlines(keepends=True) if not l.startswith(prompt(cmd)))
     if not body.strip():
         return ["its output is empty; the page describes what it shows"]
     if not cmd.get("shape"):
@@ -254,7 +371,38 @@ def shape_problems(cmd: dict, text: str) -> list[str]:
                 for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
     if cmd.get("table"):
         problems += table_problems(cmd["table"], body)
+    for rule in cmd.get("ratio", []):
+        problems += ratio_problems(rule, body)
     return problems
+
+
+def ratio_problems(rule: dict, body: str) -> list[str]:
+    """A ratio shown agrees with the figures it is computed from, within the rounding shown.
+    `shown`, `num` and `den` are regexes whose first group is the shown ratio, its numerator and
+    its denominator. Each figure stands for any value that rounds to it (half a unit of its last
+    digit either way), so the check fails only where no such values give the ratio shown."""
+    import re
+    found = {}
+    for part in ("shown", "num", "den"):
+        m = re.search(rule[part], body, flags=re.MULTILINE)
+        if not m:
+            return [f"its output lacks a ratio's {part}: no match for {rule[part]!r}"]
+        found[part] = m.group(1)
+
+    def bounds(figure: str) -> tuple[float, float]:
+        value = float(figure.replace(",", ""))
+        decimals = len(figure.partition(".")[2])
+        half = 0.5 * 10 ** -decimals
+        return value - half, value + half
+    (r_lo, r_hi), (n_lo, n_hi), (d_lo, d_hi) = (bounds(found[p]) for p in ("shown", "num", "den"))
+    if d_lo <= 0:
+        return [f"its ratio {found['shown']} is computed from a denominator of {found['den']}"]
+    lo, hi = n_lo / d_hi, n_hi / d_lo
+    if r_hi < lo or r_lo > hi:
+        n, d = float(found["num"].replace(",", "")), float(found["den"].replace(",", ""))
+        return [f"its ratio {found['shown']} (matched by {rule['shown']!r}) disagrees with the "
+                f"figures it comes from: {found['num']} / {found['den']} = {n / d:.4g}"]
+    return []
 
 
 def table_problems(rules: dict, body: str) -> list[str]:

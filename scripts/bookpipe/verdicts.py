@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .build import step_sources_digest
 from .config import BASE_VERSION, CACHE, FAILURES, PYVER, READY, ROOT, VERIFIED
-from .run import HUNG, command_env, compared, run_command, shape_problems
+from .run import HUNG, command_env, compared, run_command, shape_problems, unmark_streams
 from .steps import Step
 
 
@@ -146,6 +146,10 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
 
 def invisible_difference(expected: str, actual: str) -> str:
     """What differs, where a diff shows lines that look the same."""
+    if expected != actual and unmark_streams(expected) == unmark_streams(actual):
+        return (": only the streams (lines marked `2| ` were written to stderr, `&| ` to both, the "
+                "others to stdout): the page shows the same text, but an output moved from one "
+                "stream to the other")
     if expected.rstrip("\n") == actual.rstrip("\n"):
         return (": only the final newline (the expectation ends with "
                 f"{len(expected) - len(expected.rstrip(chr(10)))} newline(s), the output with "
@@ -203,6 +207,7 @@ def unbuilt_report(step: Step, cid: str, why: str) -> str:
 def markdown(transcript: str, cmd: dict) -> str:
     if cmd.get("html"):
         return transcript
+    transcript = unmark_streams(transcript)  # the page shows the text, not its streams
     fence = "```"
     while fence in transcript:
         fence += "`"

@@ -6,4 +6,5 @@ set -e
 mkdir -p target/run/04 && cd target/run/04
 cp ../../debug/libfoo04.so foo.abi3.so
 cp ../../../steps/04-concurrency/py/*.py .
+cp ../../../steps/04-concurrency/bench.py .
 # ANCHOR_END: all

@@ -1,0 +1,88 @@
+"""Issue 18's checks of the pipeline, on their own and quick (tests/test_drift.py injects each
+fault into a copy of the whole book): streams recorded per line, ratios checked against their
+counts, diagrams linted."""
+
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from bookpipe import checks, run, verdicts  # noqa: E402
+
+
+def streams_of(line: str, timeout: float = 10) -> tuple[str, int | None]:
+    run.become_subreaper()
+    chunks, status = run.run_line(line, ROOT, {"PATH": os.environ["PATH"]}, timeout)
+    text, tags = run.decode(chunks)
+    return run.mark_streams(text, tags), status
+
+
+def test_each_line_is_marked_with_its_stream_in_the_order_written():
+    marked, status = streams_of("echo out; echo err >&2; echo out again; printf 'half ' >&2; echo half")
+    assert status == 0
+    assert marked == "out\n2| err\nout again\n&| half half\n"
+    assert run.unmark_streams(marked) == "out\nerr\nout again\nhalf half\n"
+
+
+def test_a_stdout_line_that_looks_marked_is_marked_as_stdout():
+    marked, _ = streams_of("echo '2| not stderr'; echo '1| nor this'")
+    assert marked == "1| 2| not stderr\n1| 1| nor this\n"
+    assert run.unmark_streams(marked) == "2| not stderr\n1| nor this\n"
+
+
+def test_redirected_streams_are_what_the_process_wrote_to():
+    marked, _ = streams_of("(echo to-err 1>&2; echo to-out 2>&1)")
+    assert marked == "2| to-err\nto-out\n"
+
+
+def test_a_process_that_keeps_the_output_open_is_a_hang():
+    _, status = streams_of("setsid sleep 30 & echo started", timeout=1)
+    assert status is None
+
+
+def test_a_replacement_keeps_the_stream_of_what_it_replaces():
+    text, tags = run.normalise("x 0xdeadbeef1\ny\n", ROOT / "none", {}, "1" * 2 + "2" * 11 + "1" * 2)
+    assert run.mark_streams(text, tags) == "&| x 0x<address>\ny\n"
+
+
+def test_a_stream_only_drift_says_so():
+    why = verdicts.invisible_difference("$ x\n42\n", "$ x\n2| 42\n")
+    assert "only the streams" in why
+
+
+RULE = {"shown": r"^ratio: (\d+\.\d+)$", "num": r"^a (\d+)$", "den": r"^b (\d+)$"}
+
+
+@pytest.mark.parametrize("body, ok", [
+    ("a 238\nb 232\nratio: 1.03\n", True),
+    ("a 238\nb 232\nratio: 1.02\n", True),   # 237.5 / 232.5 = 1.0215, within 1.02's rounding
+    ("a 238\nb 232\nratio: 0.97\n", False),  # the inverse
+    ("a 238\nb 232\nratio: 1.05\n", False),
+], ids=["right", "within-rounding", "inverse", "off"])
+def test_a_ratio_agrees_with_its_counts(body, ok):
+    assert (run.ratio_problems(RULE, body) == []) == ok
+
+
+BOX = """\
+ .------.
+ | box  +---->
+ '------'
+"""
+
+
+@pytest.mark.parametrize("drawing, needle", [
+    (BOX, None),
+    (BOX.replace(" '------'", "  ------'"), "ends in the air"),
+    (BOX.replace(" '------'", " -------'"), "ends in the air"),
+    (BOX.replace("| box  +", "| box   "), "joins no vertical stroke"),
+    (BOX.replace(".------.", ".---- -."), "ends in the air"),
+], ids=["whole", "missing-corner", "corner-turned-line", "side-gone", "gap-in-top"])
+def test_a_broken_box_is_caught(drawing, needle):
+    problems = checks.diagram_problems(drawing.splitlines())
+    if needle is None:
+        assert problems == []
+    else:
+        assert any(needle in p for _, p in problems), problems

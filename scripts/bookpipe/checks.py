@@ -290,8 +290,12 @@ def script_problems() -> list[str]:
                         or not other_dest.endswith(".py"):
                     continue
                 text = (step.folder / other[4:]).read_text(errors="replace")
-                if re.search(rf"(?m)^\s*(import|from)\s+{re.escape(Path(dest).stem)}\b", text) \
-                        and runs(step, other_dest, seen | {dest}):
+                stem = re.escape(Path(dest).stem)
+                # `import name`, `from name import ...`, or the name as a string that a script
+                # imports by (`__import__("name")`, importlib.import_module, a table of modules)
+                imported = re.search(rf"(?m)^\s*(import|from)\s+{stem}\b", text) or \
+                    re.search(rf"""["']{stem}["']""", text)
+                if imported and runs(step, other_dest, seen | {dest}):
                     return True
         return False
 

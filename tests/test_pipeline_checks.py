@@ -86,3 +86,18 @@ def test_a_broken_box_is_caught(drawing, needle):
         assert problems == []
     else:
         assert any(needle in p for _, p in problems), problems
+
+
+def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
+    """Chapter 10's cost.py imports slots_ring.py by name (`__import__(module)` over a table):
+    that counts as running it; a cost.py that no longer names it leaves the page's listing of
+    slots_ring.py unchecked, which is red."""
+    assert not [p for p in checks.script_problems() if "slots_ring.py" in p]
+    cost = (ROOT / "steps" / "10-classes" / "py" / "cost.py").resolve()
+    real = type(cost).read_text
+
+    def read_text(self, *args, **kwargs):
+        text = real(self, *args, **kwargs)
+        return text.replace('"slots_ring"', '"other_ring"') if self.resolve() == cost else text
+    monkeypatch.setattr(type(cost), "read_text", read_text)
+    assert [p for p in checks.script_problems() if "slots_ring.py" in p]

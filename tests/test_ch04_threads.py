@@ -195,8 +195,11 @@ def test_exit_status_0_in_50_runs_out_of_50_with_threads_alive(version):
     ours = [rep for r, rep in failed if not cpython_daemon_thread_race(version, rep)]
     assert not ours, (f"{len(ours)} of 50 runs under CPython {version} failed; the first: "
                       + ours[0])
-    # CPython's own race is rare (about 1 run in 250 here); more than that is not explained by it.
-    assert len(theirs) <= 2, (f"{len(theirs)} of 50 runs under CPython {version} crashed in "
+    # Each of these is CPython's race by its own backtrace. It is rare: about 1 run in 250 under
+    # 3.10 here, though 2 of 50 under 3.11-dbg in a CI rehearsal (debug builds are slower at
+    # exit). A cap at 2 of 50 would fail about one run in three if that were its real rate; at 10
+    # of 50 only a race far commoner than any seen here fails the test.
+    assert len(theirs) <= 10, (f"{len(theirs)} of 50 runs under CPython {version} crashed in "
                               "take_gil at exit; the first: " + theirs[0][1])
     if theirs:
         warnings.warn(f"CPython {version}: {len(theirs)} of 50 runs crashed in CPython's own "

@@ -1,22 +1,24 @@
 """The pages show, once per chapter, the commands that stage a chapter's files by hand: build, copy
 each library to the name Python looks for, put sum.h next to main.c (steps/NN-*/by-hand.sh,
 included on the pages). Run them, and check that they gather exactly the files, byte for byte,
-that the book's own commands ran with (target/book-work/stage/NN, staged by `just build`)."""
+that the book's own commands ran with (target/book-work/stage/NN, staged by `just build`). The
+build's own check (scripts/bookpipe/checks.py, by_hand_problems) runs them in a folder laid out as
+the repository is; this runs them in the repository itself, as a reader does, and compares the
+same way."""
 
-import hashlib
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
 from conftest import ROOT, STAGE
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from bookpipe import checks  # noqa: E402
+
 SCRIPTS = sorted((ROOT / "steps").glob("[0-9][0-9]-*/by-hand.sh"))
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_every_chapter_has_one():
@@ -40,9 +42,6 @@ def test_by_hand_gathers_what_the_book_ran(script):
                PYO3_PYTHON=str(venv / "python"))
     proc = subprocess.run(["sh", str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    gathered = {str(p.relative_to(run)): sha256(p) for p in run.rglob("*") if p.is_file()}
-    assert gathered == staged, (
-        f"{script.relative_to(ROOT)} gathers other files than the book's commands ran with:\n"
-        f"only by hand: {sorted(set(gathered) - set(staged))}\n"
-        f"only staged: {sorted(set(staged) - set(gathered))}\n"
-        f"different: {sorted(k for k in set(gathered) & set(staged) if gathered[k] != staged[k])}")
+    difference = checks.gathering_difference(checks.gathered_files(run), staged)
+    assert not difference, (f"{script.relative_to(ROOT)} gathers other files than the book's "
+                            f"commands ran with: {difference}")

@@ -30,12 +30,3 @@ def test_html_commands_print_their_output_raw():
     assert verdicts.markdown("<table></table>\n", {"html": True}) == "<table></table>\n"
     assert verdicts.markdown("$ ls\nx\n", {}).startswith("```console\n$ ls\n")
 
-
-def test_a_cargo_lock_notice_is_not_part_of_an_output():
-    """cargo prints `Blocking waiting for file lock on ...` when another cargo holds the package
-    cache (seen when a second build ran beside the book's): the output must not depend on that."""
-    from bookpipe import run
-    work = ROOT / "target" / "nowhere"
-    text = "$ maturin build\n    Blocking waiting for file lock on package cache\n🐍 Found\n"
-    assert run.normalise(text, work, {}) == "$ maturin build\n🐍 Found\n"
-    assert run.normalise("Blocking is a word\n", work, {}) == "Blocking is a word\n"

@@ -48,6 +48,15 @@ def test_a_replacement_keeps_the_stream_of_what_it_replaces():
     assert run.mark_streams(text, tags) == "&| x 0x<address>\ny\n"
 
 
+def test_a_cargo_lock_notice_is_not_part_of_an_output():
+    """cargo prints `Blocking waiting for file lock on ...` when another cargo holds the package
+    cache (seen when a second build ran beside the book's): the output must not depend on that."""
+    work = ROOT / "target" / "nowhere"
+    text = "$ maturin build\n    Blocking waiting for file lock on package cache\n🐍 Found\n"
+    assert run.normalise(text, work, {}) == "$ maturin build\n🐍 Found\n"
+    assert run.normalise("Blocking is a word\n", work, {}) == "Blocking is a word\n"
+
+
 def test_a_stream_only_drift_says_so():
     why = verdicts.invisible_difference("$ x\n42\n", "$ x\n2| 42\n")
     assert "only the streams" in why

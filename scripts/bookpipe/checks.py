@@ -246,15 +246,11 @@ def by_hand_problems() -> list[str]:
             problems.append(f"{step.label}: {rel}, which its page shows, exited with status "
                             f"{proc.returncode}:\n{(proc.stdout + proc.stderr).strip()[-2000:]}")
             continue
-        run = root / "target" / "run" / step.nn
-        gathered = {str(f.relative_to(run)): hashlib.sha256(f.read_bytes()).hexdigest()
-                    for f in sorted(run.rglob("*")) if f.is_file()}
-        if gathered != staged:
-            problems.append(
-                f"{step.label}: {rel}, which its page shows, gathers other files than the "
-                f"book's commands ran with: only by hand {sorted(set(gathered) - set(staged))}, "
-                f"only staged {sorted(set(staged) - set(gathered))}, different "
-                f"{sorted(k for k in set(gathered) & set(staged) if gathered[k] != staged[k])}")
+        difference = gathering_difference(gathered_files(root / "target" / "run" / step.nn),
+                                          staged)
+        if difference:
+            problems.append(f"{step.label}: {rel}, which its page shows, gathers other files "
+                            f"than the book's commands ran with: {difference}")
             continue
         CACHE.mkdir(parents=True, exist_ok=True)
         for old in CACHE.glob(f"by-hand-{step.nn}-*.ok"):
@@ -262,6 +258,23 @@ def by_hand_problems() -> list[str]:
         passed.write_text("")
         shutil.rmtree(root, ignore_errors=True)
     return problems
+
+
+def gathered_files(run: Path) -> dict[str, str]:
+    """What a by-hand.sh gathered: each file under `run`, by its path there, -> its SHA-256 (the
+    form of the staging's .manifest.json)."""
+    import hashlib
+    return {str(f.relative_to(run)): hashlib.sha256(f.read_bytes()).hexdigest()
+            for f in sorted(run.rglob("*")) if f.is_file()}
+
+
+def gathering_difference(gathered: dict[str, str], staged: dict[str, str]) -> str:
+    """How the files a by-hand.sh gathered differ from those staged ("" when they do not)."""
+    if gathered == staged:
+        return ""
+    return (f"only by hand {sorted(set(gathered) - set(staged))}, "
+            f"only staged {sorted(set(staged) - set(gathered))}, different "
+            f"{sorted(k for k in set(gathered) & set(staged) if gathered[k] != staged[k])}")
 
 
 def script_problems() -> list[str]:

@@ -9,11 +9,10 @@ The last line is the one to quote: `gil-release speed-up (2 threads): X.XXx`.
 import importlib.machinery
 import importlib.util
 import os
+import sys
 import threading
 import time
 from pathlib import Path
-
-import sys
 
 MODULE = Path(__file__).resolve().parents[2] / "target" / "book-work" / "stage" / "04" / "foo.abi3.so"
 # ANCHOR: rounds

@@ -51,10 +51,13 @@ bless *NN:
 commands:
     {{book}} list
 
+# (A passing test's tmp_path is removed when it ends: the drift cases each copy the book, with its
+# build, about 220 MB apiece. A failing test's stays under /tmp/pytest-of-$USER to be read.)
+
 # Everything: the book's checked build, lint, the crates' unit tests, the Python test suites
 test: build lint
     cd steps && cargo test --workspace --quiet
-    python -m pytest -p no:cacheprovider -rs --durations=15 tests
+    python -m pytest -p no:cacheprovider -o tmp_path_retention_policy=failed -rs --durations=15 tests
 
 # Run the threads and reliability suites again and again under every CPython found, and report
 # each crash with its backtraces (not part of `test`; e.g. `just stress --minutes 60`)

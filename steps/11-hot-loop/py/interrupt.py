@@ -1,0 +1,37 @@
+# ANCHOR: all
+import mmap
+import os
+import signal
+import threading
+import time
+
+import hist
+
+# 16 GiB that were never written: the kernel maps every page of it to one page of zeros, so it
+# takes no memory, and counting it takes seconds.
+zeros = mmap.mmap(-1, 16 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+sent = None
+
+
+def press_ctrl_c():
+    global sent
+    time.sleep(0.5)
+    sent = time.monotonic()
+    os.kill(os.getpid(), signal.SIGINT)  # what the terminal does on Ctrl-C
+
+
+def hist_threads():
+    """The threads of this process that hist started (they are named hist-0, hist-1, ...)."""
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    return sum(name.startswith("hist-") for name in names)
+
+
+threading.Thread(target=press_ctrl_c).start()
+try:
+    hist.histogram(zeros, threads=2)
+    print("the call finished before the signal")
+except KeyboardInterrupt:
+    late = time.monotonic() - sent
+    print("KeyboardInterrupt within 200 ms of the signal:", "yes" if late < 0.2 else f"no ({late:.3f} s)")
+print("hist's threads still running:", hist_threads())
+# ANCHOR_END: all

@@ -1,0 +1,130 @@
+// ANCHOR: all
+//! Work on the pieces of a buffer in threads of their own, without the GIL, while the calling
+//! thread watches for Ctrl-C.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
+
+use counting::Bytes;
+use pyo3_ffi::*;
+
+/// How often the calling thread takes the GIL back to run Python's signal handlers.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Why the work did not finish.
+pub enum Stopped {
+    /// A signal handler raised (Ctrl-C: `KeyboardInterrupt`); the exception is set.
+    Raised,
+    /// A thread could not be started.
+    Spawn(std::io::Error),
+    /// A worker panicked (a bug).
+    Panicked,
+}
+
+// ANCHOR: released
+/// The GIL, released: taken back when this is dropped, even by a panic.
+struct Released(*mut PyThreadState);
+
+impl Released {
+    /// # Safety
+    /// The calling thread holds the GIL.
+    unsafe fn new() -> Released {
+        // SAFETY: the caller's promise.
+        Released(unsafe { PyEval_SaveThread() })
+    }
+
+    /// Takes the GIL for a moment to run the signal handlers of any signal that arrived (only
+    /// the main thread of the main interpreter runs them: elsewhere this does nothing), and
+    /// says whether one raised an exception.
+    fn signal_raised(&mut self) -> bool {
+        // SAFETY: self.0 is this thread's state, saved by PyEval_SaveThread; the GIL is held
+        // between the two calls, and released again after.
+        unsafe {
+            PyEval_RestoreThread(self.0);
+            let raised = PyErr_CheckSignals() != 0;
+            self.0 = PyEval_SaveThread();
+            raised
+        }
+    }
+}
+
+impl Drop for Released {
+    fn drop(&mut self) {
+        // SAFETY: this thread released the GIL in `new` (or `signal_raised`) and takes it back.
+        unsafe { PyEval_RestoreThread(self.0) }
+    }
+}
+// ANCHOR_END: released
+
+// ANCHOR: run
+/// Runs `work` on each piece in a thread of its own, with the GIL released, and returns the
+/// pieces' results in order. Meanwhile the calling thread runs Python's signal handlers every
+/// `POLL`; when one raises, it sets the flag that every worker looks at between chunks, waits
+/// for them, and returns `Stopped::Raised` with the exception set.
+///
+/// # Safety
+/// The calling thread holds the GIL (it has it again when this returns).
+pub unsafe fn run<'a, R: Send>(
+    pieces: Vec<Bytes<'a>>,
+    work: impl Fn(Bytes<'a>, &AtomicBool) -> Option<R> + Sync,
+) -> Result<Vec<R>, Stopped> {
+    let stop = AtomicBool::new(false);
+    // SAFETY: the caller's promise.
+    let mut gil = unsafe { Released::new() };
+    let mut stopped = None;
+    let results = thread::scope(|scope| {
+        let (done, finished) = mpsc::channel();
+        let mut workers = Vec::new();
+        for (k, piece) in pieces.into_iter().enumerate() {
+            let (done, stop, work) = (done.clone(), &stop, &work);
+            let started = thread::Builder::new().name(format!("hist-{k}")).spawn_scoped(
+                scope,
+                move || {
+                    let result = work(piece, stop);
+                    let _ = done.send(());
+                    result
+                },
+            );
+            match started {
+                Ok(worker) => workers.push(worker),
+                Err(e) => {
+                    stop.store(true, Relaxed);
+                    stopped = Some(Stopped::Spawn(e));
+                    break;
+                }
+            }
+        }
+        drop(done);
+        let mut running = workers.len();
+        while running > 0 && stopped.is_none() {
+            match finished.recv_timeout(POLL) {
+                Ok(()) => running -= 1,
+                Err(RecvTimeoutError::Timeout) if gil.signal_raised() => {
+                    stop.store(true, Relaxed);
+                    stopped = Some(Stopped::Raised);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break, // a worker panicked
+            }
+        }
+        workers.into_iter().map(|w| w.join()).collect::<Vec<_>>()
+    });
+    drop(gil);
+    if let Some(why) = stopped {
+        return Err(why);
+    }
+    let mut out = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
+            Ok(Some(r)) => out.push(r),
+            // Nothing set the flag but a signal, which returned above.
+            Ok(None) => return Err(Stopped::Panicked),
+            Err(_) => return Err(Stopped::Panicked),
+        }
+    }
+    Ok(out)
+}
+// ANCHOR_END: run
+// ANCHOR_END: all

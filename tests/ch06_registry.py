@@ -69,6 +69,10 @@ VALID_ARGS.update({"entry_point": ()})
 # is tested by tests/test_ch10_ring.py (tests/ring_contract.py's hostile part over its methods)
 # and, for the helper's, tests/test_helper_ring.py.
 VALID_ARGS.update({"live": ()})
+# Chapter 11: hist's histogram and parity, and pyo3_hist's histogram, take a buffer of bytes (a
+# small one is counted on the calling thread, so a million calls stay cheap; the threads' path is
+# tested by tests/test_ch11_hist.py).
+VALID_ARGS.update({"histogram": (b"bytes to count, 123456",), "parity": (b"bytes to fold, 123456",)})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the
@@ -81,7 +85,23 @@ MODELS: dict[str, Callable] = {
     "twice_o": lambda x: 2 * operator.index(x),
     "twice_fastcall": lambda x: 2 * operator.index(x),
     "sum_kw": lambda a, b: operator.index(a) + operator.index(b),
+    "histogram": lambda data, threads=1: _histogram(data),
+    "parity": lambda data, threads=1: _parity(data),
 }
+
+
+def _histogram(data) -> list[int]:
+    counts = [0] * 256
+    for byte in bytes(memoryview(data)):
+        counts[byte] += 1
+    return counts
+
+
+def _parity(data) -> int:
+    x = 0
+    for byte in bytes(memoryview(data)):
+        x ^= byte
+    return x
 
 
 def _divide_toward_zero(a: int, b: int) -> int:

@@ -7,16 +7,20 @@ mod buffer;
 mod workers;
 
 use std::ffi::{CStr, CString, c_int, c_long};
+use std::sync::atomic::AtomicBool;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
 use buffer::Export;
-use counting::Counts;
+use counting::{Bytes, Counts};
 use pyo3_ffi::*;
 use workers::Stopped;
 
 /// At most this many threads: more would only add start-up time on any machine we know.
 const MAX_THREADS: c_long = 64;
+/// A buffer smaller than this (1 MiB, about half a millisecond of counting) is counted on the
+/// calling thread, with the GIL held: starting a thread costs tens of microseconds.
+const ON_THE_CALLING_THREAD: usize = 1 << 20;
 // ANCHOR_END: top
 
 /// Returned by a function that has set a Python exception.
@@ -114,6 +118,29 @@ unsafe fn data_and_threads(
 }
 // ANCHOR_END: args
 
+// ANCHOR: spread
+/// `work` on `bytes`: on the calling thread if they are few, else on `threads` pieces in threads
+/// of their own (see workers::run).
+///
+/// # Safety
+/// The GIL is held.
+unsafe fn spread<'a, R: Send>(
+    bytes: Bytes<'a>,
+    threads: usize,
+    work: impl Fn(Bytes<'a>, &AtomicBool) -> Option<R> + Sync,
+) -> Result<Vec<R>, Raised> {
+    if bytes.len() < ON_THE_CALLING_THREAD {
+        // Nothing sets this flag: the work runs to its end.
+        let done = work(bytes, &AtomicBool::new(false));
+        return done.map(|r| vec![r]).ok_or_else(|| {
+            raise(unsafe { PyExc_SystemError }, "hist: the work stopped unasked (this is a bug)")
+        });
+    }
+    // SAFETY: the caller's promise.
+    unsafe { workers::run(bytes.split(threads), work) }.map_err(stopped)
+}
+// ANCHOR_END: spread
+
 /// Sets the exception that says why the workers stopped.
 fn stopped(why: Stopped) -> Raised {
     match why {
@@ -141,10 +168,9 @@ unsafe extern "C" fn histogram(
         // SAFETY: the GIL is held; data is a valid object.
         let export = unsafe { Export::new(data) }.ok_or(Raised)?;
         let bytes = unsafe { export.bytes("histogram") }.ok_or(Raised)?;
-        // SAFETY: the GIL is held; `run` gives it back before it returns, and `export` is
+        // SAFETY: the GIL is held; `spread` has it again when it returns, and `export` is
         // dropped after that, with the GIL held, as PyBuffer_Release needs.
-        let parts = unsafe { workers::run(bytes.split(threads), |piece, stop| piece.count(stop)) }
-            .map_err(stopped)?;
+        let parts = unsafe { spread(bytes, threads, |piece, stop| piece.count(stop))? };
         let mut counts: Counts = [0; 256];
         for part in parts {
             for (total, n) in counts.iter_mut().zip(part) {
@@ -168,8 +194,7 @@ unsafe extern "C" fn parity(
         let (data, threads) = unsafe { data_and_threads("parity", args, nargs, kwnames)? };
         let export = unsafe { Export::new(data) }.ok_or(Raised)?;
         let bytes = unsafe { export.bytes("parity") }.ok_or(Raised)?;
-        let parts = unsafe { workers::run(bytes.split(threads), |piece, stop| piece.parity(stop)) }
-            .map_err(stopped)?;
+        let parts = unsafe { spread(bytes, threads, |piece, stop| piece.parity(stop))? };
         let xor = parts.into_iter().fold(0u8, |x, p| x ^ p);
         // SAFETY: the GIL is held.
         Ok(unsafe { PyLong_FromLong(c_long::from(xor)) })

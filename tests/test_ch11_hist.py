@@ -1,0 +1,169 @@
+"""Chapter 11's `hist`: tests/hist_contract.py under every CPython >= 3.10 and the debug builds
+(answers, every kind of buffer, refusals, the export's lifetime, writers and callers in other
+threads), Ctrl-C within 200 ms with the workers stopped and the export released, and the
+reference-leak check under the debug builds. Each run is a child process, so that a crash is
+reported instead of taking pytest down. Each check is shown to fail on a `hist` that breaks its
+rule (a wrapper in Python around the real module)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import crashreport
+
+from conftest import ABI3_VERSIONS, DEBUG_VERSIONS, STAGE, describe_exit, interpreter, missing
+
+HERE = Path(__file__).parent
+CONTRACT = HERE / "hist_contract.py"
+INTERRUPT = HERE / "hist_interrupt.py"
+HIST = STAGE / "11" / "hist.abi3.so"
+
+
+def python_for(version: str) -> str:
+    python = interpreter(version)
+    if python is None:
+        pytest.skip(missing(version))
+    return python
+
+
+def test_the_chapter_stages_hist():
+    assert HIST.exists(), f"{HIST} is missing: run `just build` first"
+
+
+def contract(python: str, module: Path) -> subprocess.CompletedProcess:
+    return crashreport.run([python, str(CONTRACT), str(module)], timeout=300)
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_contract(version: str):
+    proc = contract(python_for(version), HIST)
+    assert proc.returncode == 0, f"hist under CPython {version}: {describe_exit(proc)}"
+    assert proc.stdout.startswith("ok"), proc.stdout
+
+
+# Modules that break one promise each, made by wrapping the real one in Python: the contract must
+# fail on every one of them (a contract that passes anything proves nothing).
+WRAPPER = """import sys
+sys.path.insert(0, {here!r})
+from load_extension import load
+_real = load({real!r}, "hist")
+parity = _real.parity
+{body}"""
+FAULTS = {
+    "off by one byte": "def histogram(data, /, threads=1):\n"
+                       "    c = _real.histogram(data, threads=threads)\n"
+                       "    c[0] += len(memoryview(data).cast('B')) > 4096\n    return c\n",
+    "counts doubles as bytes": "def histogram(data, /, threads=1):\n"
+                               "    return _real.histogram(memoryview(data).cast('B'), threads=threads)\n",
+    "keeps the export": "_kept = []\ndef histogram(data, /, threads=1):\n"
+                        "    _kept.append(memoryview(data))\n"
+                        "    return _real.histogram(data, threads=threads)\n",
+    "threads=0 allowed": "def histogram(data, /, threads=1):\n"
+                         "    return _real.histogram(data, threads=max(threads, 1))\n",
+    "a tuple, not a list": "def histogram(data, /, threads=1):\n"
+                           "    return tuple(_real.histogram(data, threads=threads))\n",
+}
+
+
+def fake(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "fake_hist.py"
+    path.write_text(WRAPPER.format(here=str(HERE), real=str(HIST), body=body))
+    return path
+
+
+def test_the_contract_passes_a_faithful_wrapper(tmp_path):
+    faithful = "def histogram(data, /, threads=1):\n    return _real.histogram(data, threads=threads)\n"
+    proc = contract(sys.executable, fake(tmp_path, faithful))
+    assert proc.returncode == 0, describe_exit(proc)
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_the_contract_catches(fault, tmp_path):
+    proc = contract(sys.executable, fake(tmp_path, FAULTS[fault]))
+    assert proc.returncode == 1 and "AssertionError" in proc.stderr, (
+        f"the contract passed a hist whose fault is: {fault}\n{describe_exit(proc)}")
+
+
+# Ctrl-C: the parent sends SIGINT once the child's call has started and expects the child's
+# KeyboardInterrupt within 200 ms of it, its threads back to what they were, the export released.
+LIMIT = 0.2
+
+
+def interrupt(python: str, module: Path, threads: int) -> dict:
+    child = subprocess.Popen([python, str(INTERRUPT), str(module), str(threads)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "READY", child.communicate(timeout=30)
+        time.sleep(0.3)  # the call has started and its workers are counting
+        sent = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        pytest.fail(f"no end within 10 s of SIGINT (the call would take seconds):\n{out}{err}")
+    reports = [line for line in out.splitlines() if line.startswith("REPORT ")]
+    assert child.returncode == 0 and reports, f"exit {child.returncode}:\n{out}{err}"
+    report = json.loads(reports[-1][len("REPORT "):])
+    report["late"] = report["at"] - sent if report["interrupted"] else None
+    return report
+
+
+def assert_interrupted(report: dict) -> None:
+    assert report["interrupted"], f"the call ended without KeyboardInterrupt: {report}"
+    assert report["late"] < LIMIT, f"KeyboardInterrupt {report['late']:.3f} s after SIGINT"
+    assert report["threads_after"] == report["threads_before"], f"threads left running: {report}"
+    assert report["closed"] is True, f"the export outlived the call: {report['closed']}"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("version", [v for v in ABI3_VERSIONS if v != "3.10"])
+def test_ctrl_c_interrupts_within_200_ms(version: str, threads: int):
+    assert_interrupted(interrupt(python_for(version), HIST, threads))
+
+
+INTERRUPT_FAULTS = {
+    # Retries when interrupted: the call goes on after the signal.
+    "swallows Ctrl-C": "def histogram(data, /, threads=1):\n    while True:\n        try:\n"
+                       "            return _real.histogram(data, threads=threads)\n"
+                       "        except KeyboardInterrupt:\n            pass\n",
+    # Keeps an export of the data after the interrupted call.
+    "keeps the export": "_kept = []\ndef histogram(data, /, threads=1):\n"
+                        "    _kept.append(memoryview(data))\n"
+                        "    return _real.histogram(data, threads=threads)\n",
+    # Starts a thread of its own that never ends.
+    "leaves a thread": "import threading, time\ndef histogram(data, /, threads=1):\n"
+                       "    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n"
+                       "    return _real.histogram(data, threads=threads)\n",
+}
+
+
+@pytest.mark.parametrize("fault", INTERRUPT_FAULTS)
+def test_the_ctrl_c_check_catches(fault, tmp_path):
+    with pytest.raises((AssertionError, pytest.fail.Exception)):
+        assert_interrupted(interrupt(sys.executable, fake(tmp_path, INTERRUPT_FAULTS[fault]), 2))
+
+
+def debug_python(version: str) -> str:
+    python = interpreter(f"{version}-dbg")
+    if python is None:
+        pytest.skip(missing(version, debug=True))
+    return python
+
+
+@pytest.mark.parametrize("version", DEBUG_VERSIONS)
+def test_the_leak_check_catches_a_leak(version: str, tmp_path):
+    """A hist that keeps one new object per call on the threads' path: only the contract's
+    reference count under a debug build can see it (the argument's own count does not change)."""
+    leaky = ("_kept = []\ndef histogram(data, /, threads=1):\n"
+             "    if threads > 1:\n        _kept.append(object())\n"
+             "    return _real.histogram(data, threads=threads)\n")
+    proc = contract(debug_python(version), fake(tmp_path, leaky))
+    assert proc.returncode == 1 and "references grew in every round" in proc.stderr, (
+        describe_exit(proc))

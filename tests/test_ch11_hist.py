@@ -36,8 +36,8 @@ def test_the_chapter_stages_hist():
     assert HIST.exists(), f"{HIST} is missing: run `just build` first"
 
 
-def contract(python: str, module: Path) -> subprocess.CompletedProcess:
-    return crashreport.run([python, str(CONTRACT), str(module)], timeout=300)
+def contract(python: str, module: Path, *only: str) -> subprocess.CompletedProcess:
+    return crashreport.run([python, str(CONTRACT), str(module), *only], timeout=300)
 
 
 @pytest.mark.parametrize("version", ABI3_VERSIONS)
@@ -103,11 +103,11 @@ def interrupt(python: str, module: Path, threads: int) -> dict:
         time.sleep(0.3)  # the call has started and its workers are counting
         sent = time.monotonic()
         child.send_signal(signal.SIGINT)
-        out, err = child.communicate(timeout=10)
+        out, err = child.communicate(timeout=3)
     except subprocess.TimeoutExpired:
         child.kill()
         out, err = child.communicate()
-        pytest.fail(f"no end within 10 s of SIGINT (the call would take seconds):\n{out}{err}")
+        pytest.fail(f"no end within 3 s of SIGINT (the call alone would take seconds):\n{out}{err}")
     reports = [line for line in out.splitlines() if line.startswith("REPORT ")]
     assert child.returncode == 0 and reports, f"exit {child.returncode}:\n{out}{err}"
     report = json.loads(reports[-1][len("REPORT "):])
@@ -164,6 +164,35 @@ def test_the_leak_check_catches_a_leak(version: str, tmp_path):
     leaky = ("_kept = []\ndef histogram(data, /, threads=1):\n"
              "    if threads > 1:\n        _kept.append(object())\n"
              "    return _real.histogram(data, threads=threads)\n")
-    proc = contract(debug_python(version), fake(tmp_path, leaky))
+    faithful = contract(debug_python(version), HIST, "leaks")
+    assert faithful.returncode == 0, describe_exit(faithful)
+    proc = contract(debug_python(version), fake(tmp_path, leaky), "leaks")
     assert proc.returncode == 1 and "references grew in every round" in proc.stderr, (
         describe_exit(proc))
+
+
+PYO3_CHECK = """import sys
+sys.path.insert(0, {here!r})
+import numpy
+from load_extension import load
+from hist_contract import raises, reference
+m = load({module!r}, "pyo3_hist")
+data = numpy.random.default_rng(3).integers(0, 256, 3 << 20, dtype=numpy.uint8)
+for piece in (data, data[1:], data[:0], data[5:1000]):
+    assert m.histogram(piece) == reference(piece.tobytes()), len(piece)
+raises(TypeError, lambda: m.histogram(data.tobytes()))
+raises(TypeError, lambda: m.histogram(data.astype(numpy.int64)))
+raises(TypeError, lambda: m.histogram(data.reshape(-1, 2)))
+raises(Exception, lambda: m.histogram(data[::2]))
+print("ok")
+"""
+
+
+def test_pyo3_hist_counts_and_refuses(tmp_path):
+    """PyO3's and rust-numpy's version, under the book's own CPython (which has numpy): the same
+    answers as hist on contiguous uint8 arrays, exceptions for anything else."""
+    module = STAGE / "11" / "pyo3_hist.abi3.so"
+    script = tmp_path / "pyo3_check.py"
+    script.write_text(PYO3_CHECK.format(here=str(HERE), module=str(module)))
+    proc = crashreport.run([sys.executable, str(script)], timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", describe_exit(proc)

@@ -7,9 +7,9 @@ mod buffer;
 mod workers;
 
 use std::ffi::{CStr, CString, c_int, c_long};
-use std::sync::atomic::AtomicBool;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::AtomicBool;
 
 use buffer::Export;
 use counting::{Bytes, Counts};

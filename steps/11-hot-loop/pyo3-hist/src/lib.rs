@@ -1,16 +1,21 @@
 // ANCHOR: all
-//! Chapter 11's histogram with PyO3: the same loop (the `counting` crate), PyO3's bindings.
+//! Chapter 11's histogram with PyO3 and rust-numpy: the same loop (the `counting` crate),
+//! their bindings.
 
 use std::sync::atomic::AtomicBool;
 
+use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 
-/// histogram(data: bytes) -> list[int]: how many bytes of each value 0 to 255 `data` holds.
+/// histogram(data: numpy.ndarray) -> list[int]: how many bytes of each value 0 to 255 a
+/// one-dimensional, contiguous array of uint8 holds.
 #[pyfunction]
-fn histogram(py: Python<'_>, data: &[u8]) -> Vec<u64> {
-    // `bytes` cannot change, so its `&[u8]` may go to code that runs without the GIL.
-    let counts = py.detach(|| counting::Bytes::from(data).count(&AtomicBool::new(false)));
-    counts.expect("nothing sets the stop flag").to_vec()
+fn histogram(data: PyReadonlyArray1<'_, u8>) -> PyResult<Vec<u64>> {
+    // rust-numpy's borrow flags keep other Rust code from writing the array, not Python code:
+    // the GIL, held for the whole call, is what keeps Python threads from writing it meanwhile.
+    let bytes = data.as_slice()?; // NotContiguousError for a strided array
+    let counts = counting::Bytes::from(bytes).count(&AtomicBool::new(false));
+    Ok(counts.map(|c| c.to_vec()).unwrap_or_default()) // nothing sets the stop flag
 }
 
 #[pymodule]

@@ -1,3 +1,4 @@
+# ANCHOR: all
 """Chapter 11's measure: the histogram of the same random bytes, every way the page compares.
 
 `python3 speed.py` (100 MB, the best of 5 runs) prints a table and the ratio lines that `just
@@ -170,3 +171,4 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+# ANCHOR_END: all

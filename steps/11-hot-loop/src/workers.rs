@@ -79,14 +79,12 @@ pub unsafe fn run<'a, R: Send>(
         let mut workers = Vec::new();
         for (k, piece) in pieces.into_iter().enumerate() {
             let (done, stop, work) = (done.clone(), &stop, &work);
-            let started = thread::Builder::new().name(format!("hist-{k}")).spawn_scoped(
-                scope,
-                move || {
+            let started =
+                thread::Builder::new().name(format!("hist-{k}")).spawn_scoped(scope, move || {
                     let result = work(piece, stop);
                     let _ = done.send(());
                     result
-                },
-            );
+                });
             match started {
                 Ok(worker) => workers.push(worker),
                 Err(e) => {

@@ -7,9 +7,10 @@ import time
 
 import hist
 
-# 16 GiB that were never written: the kernel maps every page of it to one page of zeros, so it
-# takes no memory, and counting it takes seconds.
-zeros = mmap.mmap(-1, 16 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+# 16 GiB that can never be written: the kernel maps every page of it to one page of zeros, so it
+# takes no memory (read-only, it is not even counted against RAM and swap), and counting it takes
+# seconds.
+zeros = mmap.mmap(-1, 16 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ)
 sent = None
 
 
@@ -22,7 +23,8 @@ def press_ctrl_c():
 
 def hist_threads():
     """The threads of this process that hist started (they are named hist-0, hist-1, ...)."""
-    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")]
+    tasks = os.listdir("/proc/self/task")
+    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in tasks]
     return sum(name.startswith("hist-") for name in names)
 
 
@@ -32,6 +34,7 @@ try:
     print("the call finished before the signal")
 except KeyboardInterrupt:
     late = time.monotonic() - sent
-    print("KeyboardInterrupt within 200 ms of the signal:", "yes" if late < 0.2 else f"no ({late:.3f} s)")
+    within = "yes" if late < 0.2 else f"no ({late:.3f} s)"
+    print("KeyboardInterrupt within 200 ms of the signal:", within)
 print("hist's threads still running:", hist_threads())
 # ANCHOR_END: all

@@ -1,3 +1,4 @@
+# ANCHOR: all
 """Chapter 11's measure: the histogram of the same random bytes, every way the page compares.
 
 `python3 speed.py` (100 MB, the best of 5 runs) prints a table and the ratio lines that `just
@@ -93,7 +94,8 @@ def ratios(seconds):
         f"ratio rust-1/numpy: {one / numpy_:.3f} (goal <= 1.0: {'yes' if one <= numpy_ else 'no'})",
         f"ratio rust-2/rust-1: {two / one:.3f} (a speed-up of {one / two:.2f}x; goal >= 1.8x: "
         f"{'yes' if one / two >= 1.8 else 'no'})",
-        f"ratio python/rust-1: {python / one:.1f} (goal >= 50: {'yes' if python / one >= 50 else 'no'})",
+        f"ratio python/rust-1: {python / one:.1f} "
+        f"(goal >= 50: {'yes' if python / one >= 50 else 'no'})",
         f"bandwidth: a plain read on 2 threads (read-2) takes {read / two:.2f} of rust-2's time: "
         f"the histogram is {'compute' if read / two < 0.5 else 'memory'}-bound",
     ])
@@ -106,7 +108,8 @@ def html_table(seconds, size):
     for name, what, _ in WAYS:
         s = seconds[name]
         out.append(f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(what)}</td>"
-                   f'<td align="right">{s:.4f}</td><td align="right">{size / s / 1e6:,.0f}</td></tr>')
+                   f'<td align="right">{s:.4f}</td>'
+                   f'<td align="right">{size / s / 1e6:,.0f}</td></tr>')
     return "\n".join(out + ["</tbody>", "</table>"])
 
 
@@ -169,3 +172,4 @@ def main():
 
 if __name__ == "__main__":
     sys.exit(main())
+# ANCHOR_END: all

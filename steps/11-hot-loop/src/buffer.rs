@@ -36,7 +36,7 @@ unsafe extern "C" {
 /// bytes by mistake. `PyBUF_ND` (8) asks for the shape, and must come with it: a request for
 /// neither (`PyBUF_SIMPLE`) means "unsigned bytes", which a format would contradict (a
 /// memoryview refuses it). Asking for no strides asks for one C-contiguous block: an exporter
-/// that cannot give one refuses (`BufferError`).
+/// that cannot give one refuses (a memoryview with `BufferError`, numpy with `ValueError`).
 const FLAGS: c_int = 0x0004 | 0x0008;
 // ANCHOR_END: ffi
 
@@ -50,8 +50,8 @@ pub struct Export {
 
 impl Export {
     /// Exports `obj`'s memory as one contiguous block. On failure the exporter's exception is
-    /// set (`TypeError` for an object with no buffer, `BufferError` for one that is not
-    /// contiguous).
+    /// set (`TypeError` for an object with no buffer; for one that is not contiguous, a
+    /// memoryview's `BufferError` or numpy's `ValueError`).
     ///
     /// # Safety
     /// The GIL is held, and `obj` is a valid object.

@@ -242,9 +242,9 @@ static mut METHODS: [PyMethodDef; 3] = [
     function(
         c"histogram",
         histogram,
-        c"histogram(data, threads=1)\n--\n\nHow many bytes of each value 0 to 255 `data` holds.",
+        c"histogram(data, /, threads=1)\n--\n\nHow many bytes of each value 0 to 255 `data` holds.",
     ),
-    function(c"parity", parity, c"parity(data, threads=1)\n--\n\nThe XOR of all the bytes."),
+    function(c"parity", parity, c"parity(data, /, threads=1)\n--\n\nThe XOR of all the bytes."),
     PyMethodDef::zeroed(),
 ];
 

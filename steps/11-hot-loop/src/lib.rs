@@ -21,6 +21,8 @@ const MAX_THREADS: c_long = 64;
 /// A buffer smaller than this (1 MiB, about half a millisecond of counting) is counted on the
 /// calling thread, with the GIL held: starting a thread costs tens of microseconds.
 const ON_THE_CALLING_THREAD: usize = 1 << 20;
+/// What a thread takes at a time from a larger buffer: 4 MiB, about 2 ms of counting.
+const PIECE: usize = 4 << 20;
 // ANCHOR_END: top
 
 /// Returned by a function that has set a Python exception.
@@ -119,8 +121,8 @@ unsafe fn data_and_threads(
 // ANCHOR_END: args
 
 // ANCHOR: spread
-/// `work` on `bytes`: on the calling thread if they are few, else on `threads` pieces in threads
-/// of their own (see workers::run).
+/// `work` on `bytes`: on the calling thread if they are few, else on pieces of them in `threads`
+/// threads of their own (see workers::run).
 ///
 /// # Safety
 /// The GIL is held.
@@ -136,8 +138,10 @@ unsafe fn spread<'a, R: Send>(
             raise(unsafe { PyExc_SystemError }, "hist: the work stopped unasked (this is a bug)")
         });
     }
+    // Pieces of about PIECE bytes, at least one per thread, taken in turn by the threads.
+    let pieces = bytes.split(threads.max(bytes.len() / PIECE));
     // SAFETY: the caller's promise.
-    unsafe { workers::run(bytes.split(threads), work) }.map_err(stopped)
+    unsafe { workers::run(pieces, threads, work) }.map_err(stopped)
 }
 // ANCHOR_END: spread
 

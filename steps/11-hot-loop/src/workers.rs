@@ -2,7 +2,7 @@
 //! Work on the pieces of a buffer in threads of their own, without the GIL, while the calling
 //! thread watches for Ctrl-C.
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -59,31 +59,41 @@ impl Drop for Released {
 // ANCHOR_END: released
 
 // ANCHOR: run
-/// Runs `work` on each piece in a thread of its own, with the GIL released, and returns the
-/// pieces' results in order. Meanwhile the calling thread runs Python's signal handlers every
-/// `POLL`; when one raises, it sets the flag that every worker looks at between chunks, waits
-/// for them, and returns `Stopped::Raised` with the exception set.
+/// Runs `work` on every piece, in `threads` threads of their own, with the GIL released, and
+/// returns the pieces' results (in no particular order). Each thread takes the next piece that
+/// no thread has taken yet, so a thread on a faster (or less busy) core takes more of them.
+/// Meanwhile the calling thread runs Python's signal handlers every `POLL`; when one raises, it
+/// sets the flag that every worker looks at between chunks, waits for them, and returns
+/// `Stopped::Raised` with the exception set.
 ///
 /// # Safety
 /// The calling thread holds the GIL (it has it again when this returns).
 pub unsafe fn run<'a, R: Send>(
     pieces: Vec<Bytes<'a>>,
+    threads: usize,
     work: impl Fn(Bytes<'a>, &AtomicBool) -> Option<R> + Sync,
 ) -> Result<Vec<R>, Stopped> {
     let stop = AtomicBool::new(false);
+    let next = AtomicUsize::new(0);
     // SAFETY: the caller's promise.
     let mut gil = unsafe { Released::new() };
     let mut stopped = None;
     let results = thread::scope(|scope| {
         let (done, finished) = mpsc::channel();
         let mut workers = Vec::new();
-        for (k, piece) in pieces.into_iter().enumerate() {
-            let (done, stop, work) = (done.clone(), &stop, &work);
+        for k in 0..threads.min(pieces.len()) {
+            let (done, stop, next, pieces, work) = (done.clone(), &stop, &next, &pieces, &work);
             let started =
                 thread::Builder::new().name(format!("hist-{k}")).spawn_scoped(scope, move || {
-                    let result = work(piece, stop);
+                    let mut mine = Vec::new();
+                    while let Some(&piece) = pieces.get(next.fetch_add(1, Relaxed)) {
+                        match work(piece, stop) {
+                            Some(result) => mine.push(result),
+                            None => break, // stopped
+                        }
+                    }
                     let _ = done.send(());
-                    result
+                    mine
                 });
             match started {
                 Ok(worker) => workers.push(worker),
@@ -113,14 +123,16 @@ pub unsafe fn run<'a, R: Send>(
     if let Some(why) = stopped {
         return Err(why);
     }
-    let mut out = Vec::with_capacity(results.len());
+    let mut out = Vec::with_capacity(pieces.len());
     for result in results {
         match result {
-            Ok(Some(r)) => out.push(r),
-            // Nothing set the flag but a signal, which returned above.
-            Ok(None) => return Err(Stopped::Panicked),
+            Ok(mine) => out.extend(mine),
             Err(_) => return Err(Stopped::Panicked),
         }
+    }
+    if out.len() != pieces.len() {
+        // Nothing set the flag but a signal, which returned above.
+        return Err(Stopped::Panicked);
     }
     Ok(out)
 }

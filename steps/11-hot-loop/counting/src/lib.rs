@@ -61,9 +61,8 @@ impl<'a> Bytes<'a> {
 
     // ANCHOR: split
     /// `parts` pieces of about the same length, in order, that together are `self`. Each
-    /// boundary falls on an address that is a multiple of 8, so that no byte is read as part of
-    /// a word in one piece and alone in the next (mixing the sizes of atomic accesses to the
-    /// same memory is not allowed).
+    /// boundary falls on an address that is a multiple of 8, so that every piece but the first
+    /// starts on a whole word: only the first and the last have bytes that are read one by one.
     pub fn split(self, parts: usize) -> Vec<Bytes<'a>> {
         let mut pieces = Vec::with_capacity(parts);
         let mut rest = self;
@@ -119,7 +118,8 @@ impl<'a> Bytes<'a> {
             }
             // Four tables, so that bytes in a row with the same value do not all wait on one
             // counter; u32 is enough for a chunk, and halves the tables' size in the cache.
-            let mut tables = [[0u32; 256]; 4];
+            let mut tables = Tables([[0u32; 256]; 4]);
+            let tables = &mut tables.0;
             for word in chunk {
                 let w = word.load(Relaxed);
                 for (i, table) in tables.iter_mut().enumerate() {
@@ -170,6 +170,10 @@ impl<'a> From<&'a [u8]> for Bytes<'a> {
         unsafe { Bytes::from_raw(bytes.as_ptr(), bytes.len()) }
     }
 }
+
+/// Four tables of counts, on a cache line's boundary.
+#[repr(align(64))]
+struct Tables([[u32; 256]; 4]);
 
 /// The words between two looks at `stop`: 1 MiB.
 const CHUNK_WORDS: usize = 1 << 17;

@@ -55,11 +55,11 @@ SLOW = {"python", "counter"}  # timed once: seconds per run
 
 
 def measure(size, runs):
-    """{way: best seconds}, after checking that every way gives the same answer. The fast ways
-    take turns, one run each per round, so that a moment of load elsewhere on the machine falls
-    on one run of each rather than on every run of one."""
+    """{way: [seconds of each run]}, after checking that every way gives the same answer. The
+    fast ways take turns, one run each per round, so that a moment of load elsewhere on the
+    machine falls on one run of each rather than on every run of one."""
     data = random.Random(11).randbytes(size)
-    seconds = {name: math.inf for name, _, _ in WAYS}
+    seconds = {name: [] for name, _, _ in WAYS}
     results = {}
     for round_ in range(runs):
         for name, _, function in WAYS:
@@ -67,7 +67,7 @@ def measure(size, runs):
                 continue
             start = time.perf_counter()
             results[name] = function(data)
-            seconds[name] = min(seconds[name], time.perf_counter() - start)
+            seconds[name].append(time.perf_counter() - start)
     expected = results["python"]
     # The XOR of all the bytes is the XOR of the values that occur an odd number of times.
     parity = functools.reduce(operator.xor, [v for v, n in enumerate(expected) if n % 2], 0)
@@ -77,7 +77,12 @@ def measure(size, runs):
     return seconds
 
 
+def best(seconds):
+    return {name: min(runs) for name, runs in seconds.items()}
+
+
 def table(seconds, size):
+    seconds = best(seconds)
     lines = [f"{'way':<8} {'seconds':>8} {'MB/s':>8}   what"]
     for name, what, _ in WAYS:
         s = seconds[name]
@@ -87,13 +92,20 @@ def table(seconds, size):
 
 # ANCHOR: ratios
 def ratios(seconds):
-    """The lines `just bench` ends with: times over times, with the goals of issue 20."""
-    one, two, numpy_, python = (seconds[k] for k in ("rust-1", "rust-2", "numpy", "python"))
-    read = seconds["read-2"]
+    """The lines `just bench` ends with: times over times, with the goals of issue 20. Two
+    threads against one is the median over the rounds of each round's ratio: rust-1 and rust-2
+    run back to back in a round, so a change in the machine's speed between rounds (seen here:
+    one core's rate moved between 1.3 and 2.2 GB/s from one few seconds to the next) falls on
+    both alike."""
+    pairs = sorted(b / a for a, b in zip(seconds["rust-1"], seconds["rust-2"]))
+    pair = pairs[len(pairs) // 2]
+    seconds = best(seconds)
+    one, numpy_, python = (seconds[k] for k in ("rust-1", "numpy", "python"))
+    read, two = seconds["read-2"], seconds["rust-2"]
     return "\n".join([
         f"ratio rust-1/numpy: {one / numpy_:.3f} (goal <= 1.0: {'yes' if one <= numpy_ else 'no'})",
-        f"ratio rust-2/rust-1: {two / one:.3f} (a speed-up of {one / two:.2f}x; goal >= 1.8x: "
-        f"{'yes' if one / two >= 1.8 else 'no'})",
+        f"ratio rust-2/rust-1: {pair:.3f} (the median of {len(pairs)} rounds; a speed-up of "
+        f"{1 / pair:.2f}x; goal >= 1.8x: {'yes' if 1 / pair >= 1.8 else 'no'})",
         f"ratio python/rust-1: {python / one:.1f} "
         f"(goal >= 50: {'yes' if python / one >= 50 else 'no'})",
         f"bandwidth: a plain read on 2 threads (read-2) takes {read / two:.2f} of rust-2's time: "
@@ -103,6 +115,7 @@ def ratios(seconds):
 
 
 def html_table(seconds, size):
+    seconds = best(seconds)
     out = ["<table>", "<thead><tr><th>way</th><th>what</th><th>seconds</th><th>MB/s</th></tr>"
            "</thead>", "<tbody>"]
     for name, what, _ in WAYS:
@@ -115,6 +128,7 @@ def html_table(seconds, size):
 
 def svg_chart(seconds, size):
     """MB/s per way, on a log scale."""
+    seconds = best(seconds)
     label_w, panel_w, bar_h, gap, top = 80, 520, 18, 6, 30
     rows = [(name, size / seconds[name] / 1e6) for name, _, _ in WAYS]
     height = top + len(rows) * (bar_h + gap) + 24

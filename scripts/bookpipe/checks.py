@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .build import sources_digest
+from .build import sha256_file, sources_digest
 from .config import (BASE_VERSION, BOOK_SRC, CHECKED, FAILURES, HTML, MARKER, MDBOOK_LOG, PYVER,
                      READY, ROOT, STEPS, Fail)
 from .run import compared
@@ -261,11 +261,9 @@ def by_hand_problems() -> list[str]:
 
 
 def gathered_files(run: Path) -> dict[str, str]:
-    """What a by-hand.sh gathered: each file under `run`, by its path there, -> its SHA-256 (the
-    form of the staging's .manifest.json)."""
-    import hashlib
-    return {str(f.relative_to(run)): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(run.rglob("*")) if f.is_file()}
+    """What a by-hand.sh gathered: each file under `run`, by its path there, -> its SHA-256,
+    hashed as the staging's .manifest.json is (build.sha256_file)."""
+    return {str(f.relative_to(run)): sha256_file(f) for f in sorted(run.rglob("*")) if f.is_file()}
 
 
 def gathering_difference(gathered: dict[str, str], staged: dict[str, str]) -> str:

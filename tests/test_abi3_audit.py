@@ -5,6 +5,9 @@ module that chapter 9 breaks on purpose must fail, on exactly the symbol it decl
 Chapter 9's module with two entry points is flagged for exactly one symbol, its own
 `PyModExport_hooks`: abi3audit 0.0.26 excuses the `PyInit_` symbols a module exports, not PEP 793's
 export hook, so the finding is about the tool, and the test pins it to that one symbol.
+Chapter 11's `hist` calls the buffer protocol, in the stable ABI only from 3.11: against 3.10 it is
+flagged for exactly those two functions, and against 3.11 it passes (its `PyInit_hist` refuses
+3.10, and a wheel of it would be tagged `cp311-abi3`).
 
 abi3audit runs with every network connection refused: it must need none for files on disk."""
 
@@ -22,6 +25,7 @@ from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 VIOLATION = STAGE / "09" / "violation.abi3.so"
 HOOKS = STAGE / "09" / "hooks.abi3.so"
+HIST = STAGE / "11" / "hist.abi3.so"
 
 # abi3audit's command-line entry point, in a Python whose sockets cannot connect or resolve.
 OFFLINE = """
@@ -68,7 +72,7 @@ def results(report: dict) -> dict[str, dict]:
 def staged_modules() -> list:
     modules = sorted(p for p in STAGE.rglob("*.abi3.so")
                      if not p.relative_to(STAGE).parts[0].endswith(".tmp")
-                     and p not in (VIOLATION, HOOKS))
+                     and p not in (VIOLATION, HOOKS, HIST))
     if not modules:
         pytest.fail(f"no staged modules under {STAGE}: run `just build` first")
     return modules
@@ -124,6 +128,22 @@ def test_the_export_hook_is_the_only_finding():
     exported = subprocess.run(["nm", "-D", "--defined-only", str(HOOKS)], capture_output=True,
                               text=True, check=True).stdout.split()
     assert "PyModExport_hooks" in exported and "PyInit_hooks" in exported
+
+
+def test_hist_needs_3_11_for_the_buffer_protocol_alone():
+    """Against 3.10, the only findings are the two buffer functions, each dated 3.11; against
+    3.11, none."""
+    status, report, log = audit("--assume-minimum-abi3", "3.10", str(HIST))
+    assert status == 1, log
+    (result,) = results(report).values()
+    assert result["is_abi3"] and not result["non_abi3_symbols"], result
+    assert result["computed"] == "3.11" and not result["is_abi3_baseline_compatible"], result
+    assert result["future_abi3_objects"] == {"PyObject_GetBuffer": "3.11",
+                                             "PyBuffer_Release": "3.11"}, result
+    status, report, log = audit("--assume-minimum-abi3", "3.11", str(HIST))
+    assert status == 0, log
+    (result,) = results(report).values()
+    assert result["is_abi3_baseline_compatible"] and result["computed"] == "3.11", result
 
 
 def test_the_audit_really_is_offline():

@@ -22,10 +22,23 @@ def press_ctrl_c():
 
 
 def hist_threads():
-    """The threads of this process that hist started (they are named hist-0, hist-1, ...)."""
-    tasks = os.listdir("/proc/self/task")
-    names = [open(f"/proc/self/task/{t}/comm").read().strip() for t in tasks]
-    return sum(name.startswith("hist-") for name in names)
+    """The threads of this process that hist started (they are named hist-0, hist-1, ...).
+
+    A thread that has been joined can still be listed for a moment: join returns when the
+    kernel clears the thread's id, a little before it removes the thread from the list. So
+    this waits up to a second for hist's threads to go."""
+    deadline = time.monotonic() + 1
+    while True:
+        names = []
+        for task in os.listdir("/proc/self/task"):
+            try:
+                names.append(open(f"/proc/self/task/{task}/comm").read().strip())
+            except FileNotFoundError:  # it went while we looked
+                pass
+        count = sum(name.startswith("hist-") for name in names)
+        if count == 0 or time.monotonic() > deadline:
+            return count
+        time.sleep(0.001)
 
 
 threading.Thread(target=press_ctrl_c).start()

@@ -10,7 +10,11 @@ it dies by a signal, `report` gives, in this order:
    many threads the dump is long, and the faulting thread is wherever CPython's list of threads
    put it. A fault on a thread that has no Python thread state (a thread Rust or C started, which
    never called PyGILState_Ensure) has no such block: the report says so.
-2. `gdb -batch -ex "thread apply all bt"` over the child's core file, the faulting thread marked.
+2. `gdb -batch -ex "thread apply all bt"` over the child's core file. Each thread's frames stand
+   between a line `>>> Thread N (...)` and a line `<<< end of Thread N`, and the faulting thread
+   comes first, its head line saying so: it is the thread that took the signal (gdb's current
+   thread), checked against the id faulthandler printed, whatever order gdb lists threads in and
+   whether or not gdb could read pthread ids. gdb's own messages follow, apart.
    The kernel writes the core where /proc/sys/kernel/core_pattern says. A plain pattern ("core",
    the kernel's default, or "core.%p") writes it into the child's own folder, where it is found;
    an absolute pattern is expanded with the child's pid. A pattern that pipes to a program
@@ -167,57 +171,114 @@ def find_core(proc) -> Path | None:
     return None
 
 
-def gdb_over_core(executable: str, core: Path) -> str:
-    cmd = ["gdb", "-batch", "-nx", *GDB_QUIET, "-ex", "thread apply all bt", executable, str(core)]
+def gdb_over_core(executable: str, core: Path) -> tuple[str, str]:
+    cmd = ["gdb", "-batch", "-nx", *GDB_QUIET, "-ex", "thread", "-ex", "thread apply all bt",
+           executable, str(core)]
     return _gdb(cmd, cwd=core.parent)
 
 
-def gdb_rerun(proc) -> str:
+def gdb_rerun(proc) -> tuple[str, str]:
     cmd = ["gdb", "-batch", "-nx", *GDB_QUIET, "-ex", "handle SIGPIPE nostop noprint pass",
-           "-ex", "run", "-ex", "thread apply all bt", "--args", *proc.args]
+           "-ex", "run", "-ex", "thread", "-ex", "thread apply all bt", "--args", *proc.args]
     return _gdb(cmd, cwd=getattr(proc, "crash_cwd", None), env=getattr(proc, "crash_env", None))
 
 
 def attach_gdb(proc: subprocess.Popen) -> str:
     """Every thread's backtrace of a child that is still running (a hang), by attaching gdb."""
     cmd = ["gdb", "-batch", "-nx", *GDB_QUIET, "-p", str(proc.pid), "-ex", "thread apply all bt"]
-    return f"== gdb -p {proc.pid} -batch -ex \"thread apply all bt\" (it hung)\n" + _gdb(cmd)
+    out, err = _gdb(cmd)
+    return f"== gdb -p {proc.pid} -batch -ex \"thread apply all bt\" (it hung)\n" + \
+        "\n".join(filter(None, [out, err]))
 
 
-def _gdb(cmd: list[str], **kwargs) -> str:
+def _gdb(cmd: list[str], **kwargs) -> tuple[str, str]:
+    """gdb's stdout (the backtraces) and its stderr (its messages), each without gdb's chatter."""
     if shutil.which("gdb") is None:
-        return "(gdb is not installed: Debian/Ubuntu: apt-get install gdb)"
+        return "", "(gdb is not installed: Debian/Ubuntu: apt-get install gdb)"
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=GDB_TIMEOUT,
                              stdin=subprocess.DEVNULL, **kwargs)
     except subprocess.TimeoutExpired:
-        return f"(gdb did not finish in {GDB_TIMEOUT} s)"
+        return "", f"(gdb did not finish in {GDB_TIMEOUT} s)"
     # gdb's own chatter about missing debug info and loaded threads says nothing about the crash.
     noise = re.compile(r"^(\[New LWP|\[Thread debugging|Using host libthread_db|warning: )")
-    return "\n".join(line for line in (out.stdout + out.stderr).splitlines()
-                     if not noise.match(line)).strip()
+
+    def quiet(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if not noise.match(line)).strip()
+    return quiet(out.stdout), quiet(out.stderr)
 
 
-def mark_faulting_thread(backtrace: str, thread_id: str | None) -> str:
-    """Marks gdb's block of the faulting thread: the one faulthandler named (gdb prints pthread
-    ids in hex too), or else the one that took the signal, which gdb calls its current thread."""
+# gdb heads each thread's frames with "Thread N (Thread 0xPTHREAD (LWP n))", or "Thread N (LWP n)"
+# where it could not load libthread_db (then it knows no pthread ids); "thread" prints
+# "[Current thread is N (...)]": the thread that took the signal, in a core and after `run`.
+THREAD_HEAD = re.compile(r"^Thread (\d+) \((.*)\):$", re.M)
+CURRENT = re.compile(r"^\[Current thread is (\d+) ", re.M)
+
+
+def thread_blocks(backtrace: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """gdb's output split into what comes before the first thread, and each thread's
+    (number, description, frames), in gdb's order."""
+    heads = list(THREAD_HEAD.finditer(backtrace))
+    if not heads:
+        return backtrace.strip(), []
+    blocks = []
+    for head, after in zip(heads, heads[1:] + [None]):
+        frames = backtrace[head.end():after.start() if after else len(backtrace)].strip("\n")
+        blocks.append((head.group(1), head.group(2), frames.rstrip()))
+    return backtrace[:heads[0].start()].strip(), blocks
+
+
+def faulting_number(preamble: str, blocks, thread_id: str | None) -> tuple[str | None, str]:
+    """gdb's number of the faulting thread, and how it was told: the thread that took the signal
+    (gdb's current thread), checked against the one faulthandler named where gdb knows pthread
+    ids; faulthandler's alone if gdb printed no current thread."""
+    current = CURRENT.search(preamble)
+    by_id = None
     if thread_id:
-        def same(m: re.Match) -> bool:
-            return int(m.group(2), 16) == int(thread_id, 16)
-        why = "faulthandler's \"Current thread\""
-    else:
-        current = re.search(r"\[Current thread is (\d+) ", backtrace)
-        if not current:
-            return backtrace
+        for number, description, _ in blocks:
+            found = re.search(r"Thread (0x[0-9a-f]+)", description)
+            if found and int(found.group(1), 16) == int(thread_id, 16):
+                by_id = number
+    if current:
+        how = "the thread that took the signal"
+        if by_id == current.group(1):
+            how += ", faulthandler's \"Current thread\" too"
+        elif by_id is not None:
+            how += f" (faulthandler's \"Current thread\" is gdb's thread {by_id})"
+        return current.group(1), how
+    if by_id is not None:
+        return by_id, "faulthandler's \"Current thread\""
+    return None, "gdb named no current thread, and no thread with faulthandler's id"
 
-        def same(m: re.Match) -> bool:
-            return m.group(1) == current.group(1)
-        why = "the thread that took the signal"
 
-    def mark(m: re.Match) -> str:
-        return f">>> the faulting thread ({why}):\n{m.group(0)}" if same(m) else m.group(0)
+def format_threads(backtrace: str, thread_id: str | None) -> str:
+    """gdb's backtraces with every thread's frames between a head line and an end line, the
+    faulting thread first and marked, whatever order gdb printed them in:
 
-    return re.sub(r"(?m)^Thread (\d+) \(Thread (0x[0-9a-f]+)", mark, backtrace)
+        >>> Thread 1 (Thread 0x7f... (LWP 5334)): the faulting thread (the thread that took ...)
+        #0 ...
+        <<< end of Thread 1
+    """
+    preamble, blocks = thread_blocks(backtrace)
+    if not blocks:
+        return backtrace
+    faulting, how = faulting_number(preamble, blocks, thread_id)
+    ordered = sorted(blocks, key=lambda b: b[0] != faulting)  # stable: gdb's order otherwise
+    parts = [preamble] if preamble else []
+    if faulting is None:
+        parts.append(f"(the faulting thread is not marked: {how})")
+    for number, description, frames in ordered:
+        mark = f": the faulting thread ({how})" if number == faulting else ""
+        parts.append(f">>> Thread {number} ({description}){mark}\n{frames}\n<<< end of Thread {number}")
+    return "\n\n".join(parts)
+
+
+def gdb_part(out_err: tuple[str, str], thread_id: str | None) -> str:
+    out, err = out_err
+    text = format_threads(out, thread_id)
+    if err:
+        text += f"\n\n-- gdb's messages\n{err}"
+    return text
 
 
 def report(proc) -> str:
@@ -237,7 +298,7 @@ def report(proc) -> str:
     pattern = core_pattern()
     if core is not None:
         parts += [f"== gdb -batch -ex \"thread apply all bt\" over the core ({core})",
-                  mark_faulting_thread(gdb_over_core(proc.args[0], core), thread_id)]
+                  gdb_part(gdb_over_core(proc.args[0], core), thread_id)]
     elif getattr(proc, "crash_folder", None) is None:
         parts += ["== no core: this child was not started through tests/crashreport.py"]
     else:
@@ -246,7 +307,7 @@ def report(proc) -> str:
                     f"{resource.getrlimit(resource.RLIMIT_CORE)})")
         parts += [f"== {why}: the same command again, under gdb -batch -ex run "
                   "-ex \"thread apply all bt\" (a crash that needs luck may not happen again)",
-                  gdb_rerun(proc)]
+                  gdb_part(gdb_rerun(proc), None)]  # another process: other ids
     lines = stderr.splitlines()
     cut = f" (its last {STDERR_LINES} of {len(lines)} lines)" if len(lines) > STDERR_LINES else ""
     parts += ["", f"== the child's stderr{cut}", "\n".join(lines[-STDERR_LINES:])]

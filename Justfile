@@ -25,6 +25,11 @@ default:
 setup:
     scripts/setup.sh
 
+# Install or check what only the tests use: gdb, Chromium and the browser test's npm packages,
+# CPython 3.14 and 3.15 and the debug builds (`just test` runs it first)
+test-setup:
+    scripts/setup.sh --tests
+
 # Build the steps once, render the book, fail if any output drifted
 build:
     token=$({{book}} prepare) && \
@@ -55,7 +60,7 @@ commands:
 # build, about 220 MB apiece. A failing test's stays under /tmp/pytest-of-$USER to be read.)
 
 # Everything: the book's checked build, lint, the crates' unit tests, the Python test suites
-test: build lint
+test: test-setup build lint
     cd steps && cargo test --workspace --quiet
     python -m pytest -p no:cacheprovider -o tmp_path_retention_policy=failed -rs --durations=15 tests
 
@@ -72,7 +77,8 @@ bench: build
 fmt:
     cd steps && cargo fmt --all
 
-# Lint the Rust code (clippy with warnings as errors, and formatting)
+# Lint the Rust code (clippy with warnings as errors, formatting, and build scripts that read the interpreter declare it)
 lint:
     cd steps && cargo clippy --workspace --all-targets -- -D warnings
     cd steps && cargo fmt --all --check
+    python scripts/lint_build_scripts.py

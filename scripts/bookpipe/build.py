@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from .config import STAGE, STEPS, TARGET, VENV_BIN, Fail
+from .config import STAGE, STEPS, TARGET, VENV_BIN, WORK, Fail
 from .steps import Step
 
 
@@ -47,6 +47,8 @@ def cargo_build(profile: str | None = None, packages: list[str] | None = None
         reason = msg.get("reason")
         if reason == "compiler-artifact":
             pkg = package_name(msg["package_id"])
+            if not msg.get("fresh", True):
+                COMPILED.add(pkg)
             for kind, filename in zip(msg["target"]["crate_types"], msg["filenames"]):
                 artifacts.setdefault(pkg, {})[kind] = filename
             if msg.get("executable"):
@@ -54,6 +56,13 @@ def cargo_build(profile: str | None = None, packages: list[str] | None = None
         elif reason == "build-script-executed":
             out_dirs[package_name(msg["package_id"])] = msg["out_dir"]
     return artifacts, out_dirs, proc.wait() == 0
+
+
+# The packages that stage()'s cargo builds compiled (not fresh), written to COMPILED_RECORD: the
+# version matrix holds the Rust to being built once per toolchain, so that for another CPython only
+# what reads the interpreter compiles again.
+COMPILED: set[str] = set()
+COMPILED_RECORD = WORK / "compiled-packages.json"
 
 
 def package_name(package_id: str) -> str:
@@ -73,6 +82,7 @@ def stage(steps: list[Step], keep_going: bool = False) -> dict[str, str]:
     `keep_going` is left unstaged and named in the result: {NN: why}."""
     import shutil
     digest = sync_sources()
+    COMPILED.clear()
     artifacts, out_dirs, ok = cargo_build()
     failed: dict[str, str] = {}
     for step in steps:
@@ -111,6 +121,7 @@ def stage(steps: list[Step], keep_going: bool = False) -> dict[str, str]:
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
         (STAGE / f"{step.nn}.stamp").write_text(digest)
+    COMPILED_RECORD.write_text(json.dumps(sorted(COMPILED), indent=0))
     return failed
 
 

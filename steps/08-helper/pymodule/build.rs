@@ -5,11 +5,17 @@
 use std::{env, os::unix::fs::symlink, path::PathBuf, process::Command};
 
 fn main() {
-    println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
+    // Without `embed` it reads nothing: rerun only when this script changes, never for another
+    // interpreter (one build of the modules serves every CPython).
+    println!("cargo::rerun-if-changed=build.rs");
     if env::var_os("CARGO_FEATURE_EMBED").is_none() {
         return;
     }
-    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".into());
+    println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
+    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| {
+        println!("cargo::rerun-if-env-changed=PATH"); // then the first python3 on PATH
+        "python3".into()
+    });
     let script = "import sysconfig as s; v = s.get_config_var\n\
                   print(v('LIBDIR')); print(v('INSTSONAME')); print(v('LDVERSION'))";
     let out = Command::new(&python).args(["-c", script]).output().expect("run PYO3_PYTHON");

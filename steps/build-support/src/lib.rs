@@ -8,10 +8,14 @@ use std::{env, path::Path, process::Command};
 
 // ANCHOR: include-dir
 /// The folder holding Python.h, asked of the interpreter that will import the module
-/// (`PYO3_PYTHON`, as for pyo3-ffi, or else `python3`).
+/// (`PYO3_PYTHON`, or else the first `python3` on PATH). Only C needs it: the Rust of an abi3
+/// module asks no interpreter (`PYO3_NO_PYTHON`, steps/.cargo/config.toml).
 pub fn python_include_dir() -> String {
     println!("cargo::rerun-if-env-changed=PYO3_PYTHON");
-    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = env::var("PYO3_PYTHON").unwrap_or_else(|_| {
+        println!("cargo::rerun-if-env-changed=PATH"); // then the first python3 on PATH
+        "python3".into()
+    });
     let out = Command::new(&python)
         .args(["-c", "import sysconfig; print(sysconfig.get_path('include'))"])
         .output()

@@ -75,23 +75,25 @@ def book_under(version: str, exe: str, *, root: Path = ROOT, target: Path,
                           capture_output=True, text=True, timeout=2400)
 
 
-def packages() -> dict[str, Path]:
-    """Every package of the workspace by name, with its folder."""
+def build_scripts() -> dict[str, Path]:
+    """Every package of the workspace that has a build script, by name, with the script (build.rs
+    beside the manifest, or where its `build` key says: chapter 3's stages share one)."""
     found = {}
     for manifest in STEPS.rglob("Cargo.toml"):
         if "target" in manifest.relative_to(STEPS).parts:
             continue
         package = tomllib.loads(manifest.read_text()).get("package")
-        if package:
-            found[package["name"]] = manifest.parent
+        if package and package.get("build") is not False:
+            script = (manifest.parent / package.get("build", "build.rs")).resolve()
+            if script.exists():
+                found[package["name"]] = script
     return found
 
 
 def interpreter_packages() -> set[str]:
     """The packages whose build script compiles C against the interpreter's headers."""
-    return {name for name, folder in packages().items()
-            if (folder / "build.rs").exists()
-            and READS_INTERPRETER.search((folder / "build.rs").read_text())}
+    return {name for name, script in build_scripts().items()
+            if READS_INTERPRETER.search(script.read_text())}
 
 
 def staged_from(stage: Path) -> dict[str, tuple[str, str]]:
@@ -166,8 +168,10 @@ def test_book_is_green_under(version):
 def test_the_build_scripts_that_read_the_interpreter_are_known():
     """The matrix allows exactly these packages to compile again per CPython; the C they compile
     is the only thing in the staged modules that depends on the interpreter."""
-    assert interpreter_packages() == {"step02-c-extension", "step03-rust-extension",
-                                      "step07-call-overhead", "step07-go-sum"}
+    assert interpreter_packages() == {
+        "step02-c-extension", "step03-rust-extension", "step07-call-overhead", "step07-go-sum",
+        *(f"step03-stage{n}" for n in ("1-c-archive", "2-init-in-rust", "3-returns-zero",
+                                       "4-parse-tuple"))}
 
 
 def throwaway_copy(dest: Path) -> Path:

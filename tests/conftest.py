@@ -1,3 +1,4 @@
+import functools
 import os
 import shutil
 import subprocess
@@ -38,6 +39,10 @@ def staged(name: str) -> list[Path]:
     return found
 
 
+# Each lookup probes its candidates in a child process (135 to 189 ms through the sid launcher),
+# and the suites ask for the same CPythons hundreds of times: each version is looked up, and each
+# candidate probed, once per pytest process.
+@functools.cache
 def interpreter(version: str) -> str | None:
     """A CPython of that version: the one running the tests, a pythonX.Y on PATH, pyenv's, or the
     launcher of scripts/pythons.sh (Debian sid's, in its root folder). "3.N-dbg": a debug build."""
@@ -52,6 +57,7 @@ def interpreter(version: str) -> str | None:
         PYTHONS / "bin" / f"python{version}"])
 
 
+@functools.cache
 def debug_interpreter(version: str) -> str | None:
     """A debug build of CPython of that version: pythonX.Y-dbg on PATH (Debian's name), or the
     launcher of scripts/pythons.sh."""
@@ -60,13 +66,21 @@ def debug_interpreter(version: str) -> str | None:
 
 
 def _first_that_is(version: str, debug: bool, candidates) -> str | None:
-    probe = "import sys; print('%d.%d' % sys.version_info[:2], hasattr(sys, 'gettotalrefcount'))"
     for c in candidates:
-        if c and os.access(c, os.X_OK):
-            out = subprocess.run([str(c), "-c", probe], capture_output=True, text=True)
-            if out.returncode == 0 and out.stdout.split() == [version, str(debug)]:
-                return str(c)
+        if c and os.access(c, os.X_OK) and _identify(str(c)) == (version, debug):
+            return str(c)
     return None
+
+
+@functools.cache
+def _identify(python: str) -> tuple[str, bool] | None:
+    """(its "X.Y", whether it is a debug build), asked of the program itself; None if it fails."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2], hasattr(sys, 'gettotalrefcount'))"
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    words = out.stdout.split()
+    if out.returncode != 0 or len(words) != 2:
+        return None
+    return words[0], words[1] == "True"
 
 
 def in_sid_root(python: str) -> bool:

@@ -1,4 +1,5 @@
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -37,6 +38,40 @@ def staged(name: str) -> list[Path]:
     if not found:
         pytest.fail(f"no {name} under {STAGE}: run `just build` first")
     return found
+
+
+@functools.cache
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def label(module: Path) -> str:
+    """A staged file by its chapter and name: 04/foo.abi3.so."""
+    return f"{module.parent.name}/{module.name}"
+
+
+def once_each(modules: list[Path]) -> list[Path]:
+    """`modules` with each content once: of byte-identical files only the first is kept, since
+    a test of one is a test of the others (chapters 7 and 8 both stage rust_fastcall and
+    helper_sum from one release build). twins() names the rest, and so does the test id."""
+    first: dict[str, Path] = {}
+    for m in modules:
+        first.setdefault(_sha256(m), m)
+    return [m for m in modules if first[_sha256(m)] == m]
+
+
+def twins(module: Path) -> list[Path]:
+    """The other staged modules with exactly the bytes of `module`, in any chapter's folder."""
+    size = module.stat().st_size
+    return [p for p in sorted(STAGE.glob("*/*.so"))
+            if p != module and not p.parent.name.endswith(".tmp") and p.stat().st_size == size
+            and _sha256(p) == _sha256(module)]
+
+
+def module_id(module: Path) -> str:
+    """The test id of a staged module, naming its twins: 07/x.abi3.so (= 08/x.abi3.so)."""
+    others = ", ".join(label(t) for t in twins(module))
+    return label(module) + (f" (= {others})" if others else "")
 
 
 # Each lookup probes its candidates in a child process (135 to 189 ms through the sid launcher),

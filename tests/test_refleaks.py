@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, missing
-from test_ch06_reliability import MODULES, label
+from conftest import DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing, module_id
+from test_ch06_reliability import MODULES
 
 PROBE = Path(__file__).with_name("refleak_probe.py")
 # References: regrtest's rule, a leak when every measured round grew at all. Memory blocks: the
@@ -61,7 +61,7 @@ def debug_python(version: str) -> str:
 
 
 @pytest.mark.parametrize("version", DEBUG_VERSIONS)
-@pytest.mark.parametrize("module", MODULES, ids=label)
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_no_reference_leaks(module: Path, version: str):
     results = probe(debug_python(version), module)
     assert results, f"{label(module)} has no functions"

@@ -223,6 +223,26 @@ def test_exclusions_name_real_modules_and_say_why():
         assert len(reason) > 20, f"say why {name} cannot be imported"
 
 
+def test_every_module_is_tested_or_the_twin_of_one():
+    """A module left out as a twin has the very bytes of one that is tested."""
+    if ONLY:
+        pytest.skip(f"CH06_ONLY={ONLY} narrows the suite to one module on purpose")
+    tested = {m: twins(m) for m in MODULES}
+    for m in ALL_MODULES:
+        if m.name in EXCLUDED_MODULES or m in tested:
+            continue
+        stand_in = [t for t, others in tested.items() if m in others]
+        assert stand_in and stand_in[0].read_bytes() == m.read_bytes(), f"{label(m)} is not tested"
+
+
+def test_twins_are_byte_identical_files_only(tmp_path):
+    a, b, c = (tmp_path / d / "x.abi3.so" for d in ("07", "08", "09"))
+    for f, data in ((a, b"same"), (b, b"same"), (c, b"sam\x00")):
+        f.parent.mkdir()
+        f.write_bytes(data)
+    assert once_each([a, b, c]) == [a, c]
+
+
 def unregistered(module: Path, functions: list[str]) -> str | None:
     """The complaint about functions that have no valid arguments in the registry, if any."""
     name = module.name.split(".")[0]

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing, module_id
+from conftest import (DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing,
+                      module_id)
 from test_ch06_reliability import MODULES
 
 PROBE = Path(__file__).with_name("refleak_probe.py")

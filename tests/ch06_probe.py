@@ -396,16 +396,28 @@ def trackable(obj) -> bool:
     return not (type(obj) in (str, bytes, tuple) and len(obj) <= 1)
 
 
+def threads() -> int:
+    """How many threads the process has now (Linux: one entry each in /proc/self/task)."""
+    return len(os.listdir("/proc/self/task"))
+
+
 def settler(join=None):
     """What runs before each memory reading: wait for the module's threads (if it starts any),
     then have malloc hand freed memory back to the system, so that RSS shows what is in use."""
     import ctypes
     malloc_trim = ctypes.CDLL(None).malloc_trim
+    baseline = threads()  # before any call: no thread of the module's yet
 
     def settle():
         if join is not None:
             join()
-            time.sleep(0.1)  # join() returns once the threads' work is done; let them exit too
+            # join() returns once the threads' work is done; what they free as they exit (their
+            # stacks, to glibc's cache) is freed once they are gone from /proc/self/task, which
+            # takes microseconds. Waiting stops after a second: a thread that stays that long is
+            # the module's fault, and the reading that follows shows what it holds.
+            deadline = time.monotonic() + 1
+            while threads() > baseline and time.monotonic() < deadline:
+                time.sleep(0.0005)
         malloc_trim(0)
     return settle
 

@@ -1,3 +1,5 @@
+import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -38,6 +40,44 @@ def staged(name: str) -> list[Path]:
     return found
 
 
+@functools.cache
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def label(module: Path) -> str:
+    """A staged file by its chapter and name: 04/foo.abi3.so."""
+    return f"{module.parent.name}/{module.name}"
+
+
+def once_each(modules: list[Path]) -> list[Path]:
+    """`modules` with each content once: of byte-identical files only the first is kept, since
+    a test of one is a test of the others (chapters 7 and 8 both stage rust_fastcall and
+    helper_sum from one release build). twins() names the rest, and so does the test id."""
+    first: dict[str, Path] = {}
+    for m in modules:
+        first.setdefault(_sha256(m), m)
+    return [m for m in modules if first[_sha256(m)] == m]
+
+
+def twins(module: Path) -> list[Path]:
+    """The other staged modules with exactly the bytes of `module`, in any chapter's folder."""
+    size = module.stat().st_size
+    return [p for p in sorted(STAGE.glob("*/*.so"))
+            if p != module and not p.parent.name.endswith(".tmp") and p.stat().st_size == size
+            and _sha256(p) == _sha256(module)]
+
+
+def module_id(module: Path) -> str:
+    """The test id of a staged module, naming its twins: 07/x.abi3.so (= 08/x.abi3.so)."""
+    others = ", ".join(label(t) for t in twins(module))
+    return label(module) + (f" (= {others})" if others else "")
+
+
+# Each lookup probes its candidates in a child process (135 to 189 ms through the sid launcher),
+# and the suites ask for the same CPythons hundreds of times: each version is looked up, and each
+# candidate probed, once per pytest process.
+@functools.cache
 def interpreter(version: str) -> str | None:
     """A CPython of that version: the one running the tests, a pythonX.Y on PATH, pyenv's, or the
     launcher of scripts/pythons.sh (Debian sid's, in its root folder). "3.N-dbg": a debug build."""
@@ -52,6 +92,7 @@ def interpreter(version: str) -> str | None:
         PYTHONS / "bin" / f"python{version}"])
 
 
+@functools.cache
 def debug_interpreter(version: str) -> str | None:
     """A debug build of CPython of that version: pythonX.Y-dbg on PATH (Debian's name), or the
     launcher of scripts/pythons.sh."""
@@ -60,13 +101,21 @@ def debug_interpreter(version: str) -> str | None:
 
 
 def _first_that_is(version: str, debug: bool, candidates) -> str | None:
-    probe = "import sys; print('%d.%d' % sys.version_info[:2], hasattr(sys, 'gettotalrefcount'))"
     for c in candidates:
-        if c and os.access(c, os.X_OK):
-            out = subprocess.run([str(c), "-c", probe], capture_output=True, text=True)
-            if out.returncode == 0 and out.stdout.split() == [version, str(debug)]:
-                return str(c)
+        if c and os.access(c, os.X_OK) and _identify(str(c)) == (version, debug):
+            return str(c)
     return None
+
+
+@functools.cache
+def _identify(python: str) -> tuple[str, bool] | None:
+    """(its "X.Y", whether it is a debug build), asked of the program itself; None if it fails."""
+    probe = "import sys; print('%d.%d' % sys.version_info[:2], hasattr(sys, 'gettotalrefcount'))"
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    words = out.stdout.split()
+    if out.returncode != 0 or len(words) != 2:
+        return None
+    return words[0], words[1] == "True"
 
 
 def in_sid_root(python: str) -> bool:

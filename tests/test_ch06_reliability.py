@@ -45,7 +45,7 @@ import pytest
 
 import crashreport
 from ch06_registry import EXCLUDED_MODULES, UNIMPORTABLE_MODULES, WHERE, lookup
-from conftest import ROOT, STAGE
+from conftest import ROOT, STAGE, label, module_id, once_each, twins
 
 PROBE = Path(__file__).with_name("ch06_probe.py")
 HOSTILE_CALLS = 10_000  # per function
@@ -80,15 +80,14 @@ def staged_extension_modules() -> list[Path]:
     return found
 
 
-def label(module: Path) -> str:
-    return f"{module.parent.name}/{module.name}"
-
-
 ALL_MODULES = staged_extension_modules()
 # `just stress` runs the hostile-input and leak tests of one module many times: CH06_ONLY names it
 # by its label (04/foo.abi3.so), and the other modules' children are not started.
 ONLY = os.environ.get("CH06_ONLY")
-MODULES = [m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES and ONLY in (None, label(m))]
+# Byte-identical modules are tested once, under the first one's name, and the test id names the
+# others: `07/helper_sum.abi3.so (= ...)`. tests/test_refleaks.py takes this list too.
+MODULES = [m for m in once_each([m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES])
+           if ONLY in (None, label(m), *map(label, twins(m)))]
 if ONLY and not MODULES:
     raise RuntimeError(f"CH06_ONLY={ONLY} names no staged module")
 
@@ -187,12 +186,13 @@ def jobs(tmp_path_factory):
 def inventory() -> dict[str, list[str]]:
     """The functions of each module, found by introspection in a child process."""
     found = {}
-    for m in ALL_MODULES:
+    for m in once_each(ALL_MODULES):
         proc = probe("list", str(m), timeout=60)
         functions = parse_report(proc)
         assert functions is not None, f"{label(m)} could not be imported and listed " \
                                       f"({died(proc) or proc.returncode}):\n{details(proc)}"
-        found[str(m)] = functions
+        for same in [m, *twins(m)]:
+            found[str(same)] = functions
     return found
 
 
@@ -223,6 +223,26 @@ def test_exclusions_name_real_modules_and_say_why():
         assert len(reason) > 20, f"say why {name} cannot be imported"
 
 
+def test_every_module_is_tested_or_the_twin_of_one():
+    """A module left out as a twin has the very bytes of one that is tested."""
+    if ONLY:
+        pytest.skip(f"CH06_ONLY={ONLY} narrows the suite to one module on purpose")
+    tested = {m: twins(m) for m in MODULES}
+    for m in ALL_MODULES:
+        if m.name in EXCLUDED_MODULES or m in tested:
+            continue
+        stand_in = [t for t, others in tested.items() if m in others]
+        assert stand_in and stand_in[0].read_bytes() == m.read_bytes(), f"{label(m)} is not tested"
+
+
+def test_twins_are_byte_identical_files_only(tmp_path):
+    a, b, c = (tmp_path / d / "x.abi3.so" for d in ("07", "08", "09"))
+    for f, data in ((a, b"same"), (b, b"same"), (c, b"sam\x00")):
+        f.parent.mkdir()
+        f.write_bytes(data)
+    assert once_each([a, b, c]) == [a, c]
+
+
 def unregistered(module: Path, functions: list[str]) -> str | None:
     """The complaint about functions that have no valid arguments in the registry, if any."""
     name = module.name.split(".")[0]
@@ -235,7 +255,7 @@ def unregistered(module: Path, functions: list[str]) -> str | None:
             "can call it.")
 
 
-@pytest.mark.parametrize("module", MODULES, ids=label)
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_every_function_is_registered(module, jobs, inventory):
     assert inventory[str(module)], f"{label(module)} has no functions"
     complaint = unregistered(module, inventory[str(module)])
@@ -285,7 +305,7 @@ def explain_crash(module: Path, log: Path, how: str) -> str:
     return "\n".join(msg)
 
 
-@pytest.mark.parametrize("module", MODULES, ids=label)
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_hostile_input(module, jobs, inventory):
     proc, log = jobs[("hostile", str(module))].result()
     how = died(proc)
@@ -308,7 +328,7 @@ def test_hostile_input(module, jobs, inventory):
 # Leaks
 
 
-@pytest.mark.parametrize("module", MODULES, ids=label)
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_no_leaks(module, jobs, inventory):
     proc = jobs[("leak", str(module))].result()
     how = died(proc)

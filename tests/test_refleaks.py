@@ -9,17 +9,20 @@ regrtest's rule (for memory blocks, when every round grew by one block per ten c
 The same modules also run under the debug builds' own checks here: the C API's assertions are
 compiled in, so a broken protocol aborts the child.
 
-The check is checked: chapter 6's broken module leaks on purpose (text_length), and the check
-must catch it."""
+The check is checked: chapter 6's broken module leaks a reference on purpose (text_length), and
+tests/leaky.c, compiled here, leaks eight bytes on every call, eight bytes on every fifth call,
+and a reference on every fifth call; the check must catch each of them."""
 
 import json
 import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
 
-from conftest import DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, missing
-from test_ch06_reliability import MODULES, label
+from conftest import (DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing,
+                      module_id)
+from test_ch06_reliability import MODULES
 
 PROBE = Path(__file__).with_name("refleak_probe.py")
 # References: regrtest's rule, a leak when every measured round grew at all. Memory blocks: the
@@ -61,7 +64,7 @@ def debug_python(version: str) -> str:
 
 
 @pytest.mark.parametrize("version", DEBUG_VERSIONS)
-@pytest.mark.parametrize("module", MODULES, ids=label)
+@pytest.mark.parametrize("module", MODULES, ids=module_id)
 def test_no_reference_leaks(module: Path, version: str):
     results = probe(debug_python(version), module)
     assert results, f"{label(module)} has no functions"
@@ -78,3 +81,35 @@ def test_the_check_catches_a_leak(version: str):
     problems = leaks(results)
     assert any(p.startswith("text_length: every measured round left more refs") for p in problems), (
         f"the reference-leak check missed broken.text_length's leak: {results}")
+
+
+LEAKY = Path(__file__).with_name("leaky.c")
+# Each function of tests/leaky.c, and what it leaks: bytes from PyMem_Malloc show only as memory
+# blocks (200, or 40, a round of 200 calls), the reference only in the total refcount (40 a round).
+LEAKY_FAULTS = {"bytes_every_call": "blocks", "bytes_every_fifth_call": "blocks",
+                "ref_every_fifth_call": "refs"}
+# A string made in the child (the probe copies it), not interned: Py_IncRef on an immortal object
+# (an interned string, from 3.12 on) changes no count.
+LEAKY_VALID = repr({name: ("an argument",) for name in LEAKY_FAULTS})
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory) -> Path:
+    """tests/leaky.c as an extension module of the stable ABI (3.10), which every debug build
+    loads, as it loads the book's own modules."""
+    out = tmp_path_factory.mktemp("leaky") / "leaky.abi3.so"
+    cmd = ["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+           "-DPy_LIMITED_API=0x030A0000", f"-I{sysconfig.get_path('include')}", str(LEAKY),
+           "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
+    return out
+
+
+@pytest.mark.parametrize("version", DEBUG_VERSIONS)
+def test_the_check_catches_small_and_sparse_leaks(version: str, leaky: Path):
+    results = probe(debug_python(version), leaky, "--valid", LEAKY_VALID)
+    problems = leaks(results)
+    for name, what in LEAKY_FAULTS.items():
+        assert any(p.startswith(f"{name}: every measured round left more {what}")
+                   for p in problems), f"the check missed leaky.{name}'s leak of {what}: {results}"

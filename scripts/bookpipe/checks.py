@@ -161,7 +161,7 @@ def select_lines(text: str, sel: str) -> tuple[str, str | None]:
 
 def check_sources() -> list[str]:
     """Pages and step definitions agree, and every page's Markdown holds to its rules."""
-    problems = marker_problems() + include_problems()
+    problems = marker_problems() + order_problems() + include_problems()
     for md in summary_pages():
         problems += structure_problems(md)
     problems += numbering_problems()
@@ -201,6 +201,38 @@ def marker_problems() -> list[str]:
             if (step.nn, cid) not in shown:
                 problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
                                 "shows it")
+    return problems
+
+
+def order_problems() -> list[str]:
+    """A page shows a chapter's outputs in the order its commands.toml defines them (the order
+    `just step NN` prints them in). Each output is checked, but not what the prose beside it
+    says of it: two markers swapped leave every output correct and each beside the other's
+    prose. A rule that ties the page's order to one written elsewhere makes such a swap red."""
+    import re
+    problems = []
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        shown: dict[str, list[str]] = {}
+        for nn, cid in re.findall(MARKER, md.read_text()):
+            shown.setdefault(nn.zfill(2), []).append(cid)
+        for nn, cids in shown.items():
+            try:
+                step = find_step(nn)
+            except Fail:
+                continue  # marker_problems reports it
+            defined = list(step.commands)
+            known = [c for c in cids if c in defined]
+            for before, after in zip(known, known[1:]):
+                if defined.index(before) > defined.index(after):
+                    problems.append(
+                        f"{rel}: the output of {nn} `{after}` follows that of `{before}`, while "
+                        f"steps/{step.folder.name}/commands.toml defines `{after}` first: a page "
+                        "shows a chapter's outputs in the order of their definitions, so that a "
+                        "swapped marker cannot leave an output beside another's prose. Move the "
+                        "marker back, or (if the page's order is the one you mean) the "
+                        "definitions")
+                    break
     return problems
 
 

@@ -56,8 +56,16 @@ bless *NN:
 commands:
     {{book}} list
 
-# (A passing test's tmp_path is removed when it ends: the drift cases each copy the book, with its
-# build, about 220 MB apiece. A failing test's stays under /tmp/pytest-of-$USER to be read.)
+# (The quick loop while editing, within 3 minutes of an edit; `just test` stays the whole proof.
+# tests/test_drift.py turns each check of the build red with its faults, in this process.)
+
+# Build, lint, the crates' unit tests, and every check's faults in process: the quick loop
+check: build lint
+    cd steps && cargo test --workspace --quiet
+    python -m pytest -p no:cacheprovider -q tests/test_drift.py tests/test_pipeline_checks.py
+
+# (A passing test's tmp_path is removed when it ends: the drift builds each copy the book, with its
+# outputs. A failing test's stays under /tmp/pytest-of-$USER to be read.)
 
 # Everything: the book's checked build, lint, the crates' unit tests, the Python test suites
 test: test-setup build lint

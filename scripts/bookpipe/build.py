@@ -188,24 +188,48 @@ def sync_sources() -> str:
     build, so an edit saved with an old time (`touch -d`, an archive, a copy that keeps times)
     would leave the old build in place. Each file's hash is recorded, in cargo's target folder,
     when the pipeline hands the tree to cargo; a file whose content differs from the record gets a
-    fresh modification time first, which cargo sees. With no record (a new target folder) every
-    file gets one: there is no telling what the target folder was built from."""
+    fresh modification time first, which cargo sees.
+
+    Only a target folder that holds builds (cargo's fingerprints) can be stale: for an empty one
+    (a new BOOK_TARGET, as the version matrix of `just test` makes) no file is touched, since every
+    touch would make the other target folders of this tree rebuild it. A built folder without a
+    record (built by cargo alone, or its record lost) gets a fresh time on every file whose
+    modification time was set back, i.e. is older than its last change (its ctime, which nothing
+    sets back): only such a file can hold an edit that cargo has not seen."""
     import time
     # The record belongs with cargo's target folder, not with this tree: it says what that
-    # folder's builds were made from, whichever copy of the sources made them.
-    record_file = Path(python_env()["CARGO_TARGET_DIR"]) / "book-sources.json"
+    # folder's builds were made from, whichever copy of the sources made them. (Cargo runs in
+    # steps/, where a relative CARGO_TARGET_DIR starts.)
+    target = STEPS / python_env()["CARGO_TARGET_DIR"]
+    record_file = target / "book-sources.json"
     try:
         record = json.loads(record_file.read_text())
     except (OSError, ValueError):
         record = None
     now = time.time()
     hashes = source_hashes()
-    for rel, digest in hashes.items():
-        if record is None or record.get(rel) != digest:
-            os.utime(STEPS / rel, (now, now))
+    if has_fingerprints(target):
+        for rel, digest in hashes.items():
+            if record is not None:
+                stale = record.get(rel) != digest
+            else:
+                st = os.stat(STEPS / rel)
+                # A second's slack: a copy or checkout sets the mode just after writing a file.
+                stale = st.st_ctime_ns - st.st_mtime_ns > 1_000_000_000
+            if stale:
+                os.utime(STEPS / rel, (now, now))
     record_file.parent.mkdir(parents=True, exist_ok=True)
     record_file.write_text(json.dumps(hashes, indent=0, sort_keys=True))
     return digest_of(hashes)
+
+
+def has_fingerprints(target: Path) -> bool:
+    """Whether cargo has built anything in `target`: a profile's .fingerprint folder (debug/,
+    release/, or under a target triple's folder) holds an entry."""
+    for fingerprints in [*target.glob("*/.fingerprint"), *target.glob("*/*/.fingerprint")]:
+        if any(fingerprints.iterdir()):
+            return True
+    return False
 
 
 def source_hashes() -> dict[str, str]:

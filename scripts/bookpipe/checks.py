@@ -18,30 +18,15 @@ def cmd_check() -> int:
     """After `mdbook build`. mdbook-cmdrun never fails a build: a failing command only leaves
     `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker; mdbook itself
     only logs a broken include. Catch all of these, print the runner's reports, check that pages
-    and definitions agree, then check the rendered pages as a browser gets them."""
-    import re
-    problems: list[str] = []
-    reports = sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
-    for r in reports:
-        problems.append(r.read_text())
-    if MDBOOK_LOG.exists():
-        for line in MDBOOK_LOG.read_text(errors="replace").splitlines():
-            if re.search(r"\[(ERROR|WARN)\]", line):
-                problems.append(f"mdbook reported: {line.strip()}")
-    pages = sorted(HTML.rglob("*.html")) if HTML.exists() else []
-    if not pages:
-        problems.append(f"no HTML under {HTML}: did `mdbook build` run?")
-    for page in pages:
-        text = page.read_text(errors="replace")
-        rel = page.relative_to(HTML)
-        if "cmdrun error" in text and not reports:
-            problems.append(f"{rel}: mdbook-cmdrun reported an error that left no report: "
-                            "run the page's commands with `just step NN` to see it")
-        if re.search(r"<!--\s*cmdrun", text):
-            problems.append(f"{rel}: a cmdrun marker was left unexpanded: is mdbook-cmdrun installed "
-                            "and enabled in book.toml? (run scripts/setup.sh)")
+    and definitions agree, then check the rendered pages as a browser gets them.
+
+    Each check is a function named `*_problems` that returns what it finds, one message each
+    (tests/test_drift.py holds a fault for every one of them and fails on a check without one);
+    this function and the two below only gather them."""
+    problems = report_problems() + mdbook_log_problems() + rendered_marker_problems()
     problems += check_sources()
-    if pages and not reports:
+    # A failing output's box is no listing: the rendered pages are checked once every output is.
+    if html_pages() and not failure_reports():
         problems += check_pages()
     if problems:
         sys.stderr.write("\n".join(p.rstrip("\n") for p in problems) + "\n\n")
@@ -50,9 +35,55 @@ def cmd_check() -> int:
     n = sum(len(s.commands) for s in all_steps())
     CHECKED.write_text(json.dumps({"python": PYVER, "version": sys.version.split()[0],
                                    "sources": sources_digest()}))
-    print(f"book check: {len(pages)} pages, {n} commands, every output matches its expectation "
-          f"under CPython {PYVER}, and every page renders its listings and outputs intact")
+    print(f"book check: {len(html_pages())} pages, {n} commands, every output matches its "
+          f"expectation under CPython {PYVER}, and every page renders its listings and outputs "
+          "intact")
     return 0
+
+
+def failure_reports() -> list[Path]:
+    return sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
+
+
+def html_pages() -> list[Path]:
+    return sorted(HTML.rglob("*.html")) if HTML.exists() else []
+
+
+def report_problems() -> list[str]:
+    """The runner's report of each output that failed its check (it failed, hung, drifted, has
+    the wrong shape, or its step could not be built): `prepare` wrote them, in FAILURES."""
+    return [r.read_text() for r in failure_reports()]
+
+
+def mdbook_log_problems() -> list[str]:
+    """What mdbook only logged and carried on past (a broken include, a playground link to a file
+    that does not exist)."""
+    import re
+    if not MDBOOK_LOG.exists():
+        return []
+    return [f"mdbook reported: {line.strip()}"
+            for line in MDBOOK_LOG.read_text(errors="replace").splitlines()
+            if re.search(r"\[(ERROR|WARN)\]", line)]
+
+
+def rendered_marker_problems() -> list[str]:
+    """What mdbook-cmdrun left in the rendered pages: an error it only printed, or a marker it
+    never expanded (the preprocessor missing or disabled)."""
+    import re
+    pages = html_pages()
+    if not pages:
+        return [f"no HTML under {HTML}: did `mdbook build` run?"]
+    problems = []
+    for page in pages:
+        text = page.read_text(errors="replace")
+        rel = page.relative_to(HTML)
+        if "cmdrun error" in text and not failure_reports():
+            problems.append(f"{rel}: mdbook-cmdrun reported an error that left no report: "
+                            "run the page's commands with `just step NN` to see it")
+        if re.search(r"<!--\s*cmdrun", text):
+            problems.append(f"{rel}: a cmdrun marker was left unexpanded: is mdbook-cmdrun installed "
+                            "and enabled in book.toml? (run scripts/setup.sh)")
+    return problems
 
 
 def summary_pages() -> list[Path]:
@@ -129,16 +160,30 @@ def select_lines(text: str, sel: str) -> tuple[str, str | None]:
 
 
 def check_sources() -> list[str]:
-    """Pages and step definitions agree; every include can be made; every anchor is closed.
-    A command counts as shown only from a page that mdbook renders (one SUMMARY.md lists)."""
+    """Pages and step definitions agree, and every page's Markdown holds to its rules."""
+    problems = marker_problems() + order_problems() + include_problems()
+    for md in summary_pages():
+        problems += structure_problems(md)
+    problems += numbering_problems()
+    problems += expectation_problems()
+    problems += build_script_problems()
+    problems += script_problems()
+    problems += settings_problems()
+    problems += by_hand_problems()
+    problems += anchor_problems()
+    return problems
+
+
+def marker_problems() -> list[str]:
+    """Every marker names a command its step defines; a page with markers is one mdbook renders
+    (SUMMARY.md lists it); every command meant for the reader is shown by a rendered page."""
     import re
     problems = []
     shown = set()
     rendered = {p.resolve() for p in summary_pages()}
     for md in sorted(BOOK_SRC.rglob("*.md")):
         rel = md.relative_to(ROOT)
-        text = md.read_text()
-        markers = re.findall(MARKER, text)
+        markers = re.findall(MARKER, md.read_text())
         if markers and md.resolve() not in rendered and md.name != "SUMMARY.md":
             problems.append(f"{rel} runs commands but is not in book/SUMMARY.md, so mdbook never "
                             "renders it: add it there, or move its commands to a rendered page")
@@ -149,21 +194,6 @@ def check_sources() -> list[str]:
                 find_step(nn).command(cid)
             except Fail as e:
                 problems.append(f"{rel}: {e}")
-        for directive, _src, what, error in includes(md):
-            if error:
-                problems.append(f"{rel}: `{directive}` cannot be included: {error}")
-            elif re.search(ANCHOR_START, what) or re.search(ANCHOR_END, what):
-                problems.append(f"{rel}: `{directive}` would show the reader the file's ANCHOR "
-                                "comments (mdbook keeps them in a whole file or a line range): "
-                                "include by anchor, or drop the anchors from that file")
-    for md in summary_pages():
-        problems += structure_problems(md)
-    problems += numbering_problems()
-    problems += expectation_problems()
-    problems += build_script_problems()
-    problems += script_problems()
-    problems += settings_problems()
-    problems += by_hand_problems()
     for step in all_steps():
         for cid in step.commands:
             if not step.commands[cid].get("shown", True):
@@ -171,6 +201,63 @@ def check_sources() -> list[str]:
             if (step.nn, cid) not in shown:
                 problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
                                 "shows it")
+    return problems
+
+
+def order_problems() -> list[str]:
+    """A page shows a chapter's outputs in the order its commands.toml defines them (the order
+    `just step NN` prints them in). Each output is checked, but not what the prose beside it
+    says of it: two markers swapped leave every output correct and each beside the other's
+    prose. A rule that ties the page's order to one written elsewhere makes such a swap red."""
+    import re
+    problems = []
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        shown: dict[str, list[str]] = {}
+        for nn, cid in re.findall(MARKER, md.read_text()):
+            shown.setdefault(nn.zfill(2), []).append(cid)
+        for nn, cids in shown.items():
+            try:
+                step = find_step(nn)
+            except Fail:
+                continue  # marker_problems reports it
+            defined = list(step.commands)
+            known = [c for c in cids if c in defined]
+            for before, after in zip(known, known[1:]):
+                if defined.index(before) > defined.index(after):
+                    problems.append(
+                        f"{rel}: the output of {nn} `{after}` follows that of `{before}`, while "
+                        f"steps/{step.folder.name}/commands.toml defines `{after}` first: a page "
+                        "shows a chapter's outputs in the order of their definitions, so that a "
+                        "swapped marker cannot leave an output beside another's prose. Move the "
+                        "marker back, or (if the page's order is the one you mean) the "
+                        "definitions")
+                    break
+    return problems
+
+
+def include_problems() -> list[str]:
+    """Every include of every page can be made (its file, anchor or lines exist), and none shows
+    the reader the file's ANCHOR comments."""
+    import re
+    problems = []
+    for md in sorted(BOOK_SRC.rglob("*.md")):
+        rel = md.relative_to(ROOT)
+        for directive, _src, what, error in includes(md):
+            if error:
+                problems.append(f"{rel}: `{directive}` cannot be included: {error}")
+            elif re.search(ANCHOR_START, what) or re.search(ANCHOR_END, what):
+                problems.append(f"{rel}: `{directive}` would show the reader the file's ANCHOR "
+                                "comments (mdbook keeps them in a whole file or a line range): "
+                                "include by anchor, or drop the anchors from that file")
+    return problems
+
+
+def anchor_problems() -> list[str]:
+    """Every ANCHOR that a step's file opens it closes, and the other way round."""
+    import re
+    problems = []
+    for step in all_steps():
         for f in step.folder.rglob("*"):
             if f.is_file() and f.suffix in {".rs", ".c", ".h", ".py", ".toml", ".go"}:
                 text = f.read_text(errors="replace")
@@ -328,35 +415,65 @@ def script_problems() -> list[str]:
 
 
 def check_pages() -> list[str]:
-    """The rendered HTML, as a browser gets it: one <h1> per page; its code blocks exactly the
-    listings its Markdown writes (each include's lines, each command's output), in order; every
-    HTML output intact; no element left open to swallow the rest (in each page and print.html)."""
+    """The rendered HTML, as a browser gets it: each page there, with one <h1>; its code blocks
+    exactly the listings its Markdown writes (each include's lines, each command's output), in
+    order; every HTML output intact; no element left open to swallow the rest (in each page and
+    print.html)."""
+    problems = missing_page_problems()
+    for md in summary_pages():
+        html_file = HTML / md.relative_to(BOOK_SRC).with_suffix(".html")
+        if html_file.exists():
+            rel, page = md.relative_to(ROOT), parse_page(html_file.read_text())
+            problems += heading_problems(rel, page)
+            problems += listing_problems(rel, md, page.blocks)
+            problems += html_output_problems(rel, md, page)
+    return problems + unclosed_problems()
+
+
+def missing_page_problems() -> list[str]:
+    """Every page SUMMARY.md lists was rendered."""
+    return [f"{md.relative_to(ROOT)}: mdbook rendered no {md.with_suffix('.html').name}"
+            for md in summary_pages()
+            if not (HTML / md.relative_to(BOOK_SRC).with_suffix(".html")).exists()]
+
+
+def heading_problems(rel: Path, page: Page) -> list[str]:
+    """One <h1> per page: a `#` line that fell out of a code block renders as a second."""
+    if page.h1 == 1:
+        return []
+    return [f"{rel}: the rendered page has {page.h1} <h1> headings, not one "
+            "(a `#` line that fell out of a code block renders as one)"]
+
+
+def html_output_problems(rel: Path, md: Path, page: Page) -> list[str]:
+    """Each command's checked output is there, and an HTML output (a chart, a table) is on the
+    page line for line."""
     import re
+    problems = []
+    for nn, cid in re.findall(MARKER, md.read_text()):
+        ready = READY / f"{nn.zfill(2)}-{cid}.md"
+        if not ready.exists():
+            problems.append(f"{rel}: command {nn} `{cid}` left no checked output")
+            continue
+        if find_step(nn).command(cid).get("html"):
+            out = ready.read_text()
+            missing = [l for l in out.splitlines() if l.strip() and l.strip() not in page.raw]
+            if missing:
+                problems.append(f"{rel}: the HTML output of {nn} `{cid}` is not intact on the "
+                                f"page; missing: {missing[0].strip()[:80]!r}")
+    return problems
+
+
+def unclosed_problems() -> list[str]:
+    """No element of a page's <main> (nor of print.html's, the whole book on one page) is left
+    open: it would swallow the rest of the page, or every chapter after it."""
     problems = []
     for md in summary_pages():
         html_file = HTML / md.relative_to(BOOK_SRC).with_suffix(".html")
-        rel = md.relative_to(ROOT)
-        if not html_file.exists():
-            problems.append(f"{rel}: mdbook rendered no {html_file.name}")
-            continue
-        page = parse_page(html_file.read_text())
-        if page.h1 != 1:
-            problems.append(f"{rel}: the rendered page has {page.h1} <h1> headings, not one "
-                            "(a `#` line that fell out of a code block renders as one)")
-        problems += listing_problems(rel, md, page.blocks)
-        for nn, cid in re.findall(MARKER, md.read_text()):
-            ready = READY / f"{nn.zfill(2)}-{cid}.md"
-            if not ready.exists():
-                problems.append(f"{rel}: command {nn} `{cid}` left no checked output")
-                continue
-            if find_step(nn).command(cid).get("html"):
-                out = ready.read_text()
-                missing = [l for l in out.splitlines() if l.strip() and l.strip() not in page.raw]
-                if missing:
-                    problems.append(f"{rel}: the HTML output of {nn} `{cid}` is not intact on the "
-                                    f"page; missing: {missing[0].strip()[:80]!r}")
-        for swallowed in unclosed_html(page.raw):
-            problems.append(f"{rel}: {swallowed} is never closed: it swallows the rest of the page")
+        if html_file.exists():
+            for swallowed in unclosed_html(html_file.read_text()):
+                problems.append(f"{md.relative_to(ROOT)}: {swallowed} is never closed: it "
+                                "swallows the rest of the page")
     printed = HTML / "print.html"
     if printed.exists():
         for swallowed in unclosed_html(printed.read_text()):

@@ -318,14 +318,8 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     become_subreaper()
     transcript, problems = [], []
     for line in lines_of(cmd):
-        timeout = line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
-        want = line.get("status", 0)
-        chunks, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env, timeout)
-        if status is None:
-            problems.append(HUNG + f"`{line['run']}` was still running after its timeout of "
-                            f"{timeout} s, so it and every process it started were killed. "
-                            "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
-                            "if it is only slow, raise its `timeout` in commands.toml")
+        chunks, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env,
+                                  line_timeout(cmd, line))
         text, streams = decode(chunks)
         output, streams = normalise(text, workdir, cmd, streams)
         if output and not output.endswith("\n"):
@@ -335,11 +329,7 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
             transcript.append(output)
         elif not line.get("hidden"):
             transcript.append(f"{prompt(cmd)}{line['run']}\n{mark_streams(output, streams)}")
-        if status is not None and want != "nonzero" and status != want:
-            problems.append(f"`{line['run']}` exited with status {status}, expected {want}"
-                            + (f"; its output:\n{output}" if line.get("hidden") else ""))
-        if status is not None and want == "nonzero" and status == 0:
-            problems.append(f"`{line['run']}` exited with status 0, expected a failure")
+        problems += status_problems(step, cmd, line, status, output)
     text = "".join(transcript)
     if not compared(cmd):
         problems += shape_problems(cmd, text)
@@ -347,6 +337,29 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
 
 
 HUNG = "HUNG: "
+
+
+def line_timeout(cmd: dict, line: dict) -> float:
+    return line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
+
+
+def status_problems(step: Step, cmd: dict, line: dict, status: int | None, output: str
+                    ) -> list[str]:
+    """A line that hung (`status` None: it and every process it started were killed at its
+    timeout), or that ended with another status than its `status` (0 unless it says; "nonzero"
+    for any failure)."""
+    want = line.get("status", 0)
+    if status is None:
+        return [HUNG + f"`{line['run']}` was still running after its timeout of "
+                f"{line_timeout(cmd, line)} s, so it and every process it started were killed. "
+                "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
+                "if it is only slow, raise its `timeout` in commands.toml"]
+    if want == "nonzero":
+        return [] if status != 0 else [f"`{line['run']}` exited with status 0, expected a failure"]
+    if status != want:
+        return [f"`{line['run']}` exited with status {status}, expected {want}"
+                + (f"; its output:\n{output}" if line.get("hidden") else "")]
+    return []
 
 
 def prompt(cmd: dict) -> str:

@@ -20,22 +20,13 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
     import difflib
     cmd = step.command(cid)
     expected_file = step.expected_path(cid)
+    problems = problems + comparison_problems(step, cid, transcript)
+    diff = ""
     if compared(cmd):
-        if not expected_file.exists():
-            problems = problems + [f"no expectation {expected_file.relative_to(ROOT)}: "
-                                   f"review the output below, then run `just bless {step.nn}`"]
-            diff = transcript
-        else:
-            expected = expected_file.read_text()
-            diff = "".join(difflib.unified_diff(
-                expected.splitlines(keepends=True), transcript.splitlines(keepends=True),
-                fromfile=f"expected ({expected_file.relative_to(ROOT)})",
-                tofile="actual (this build)"))
-            if diff:
-                problems = problems + ["its output differs from the expectation"
-                                       + invisible_difference(expected, transcript)]
-    else:
-        diff = ""
+        diff = transcript if not expected_file.exists() else "".join(difflib.unified_diff(
+            expected_file.read_text().splitlines(keepends=True),
+            transcript.splitlines(keepends=True),
+            fromfile=f"expected ({expected_file.relative_to(ROOT)})", tofile="actual (this build)"))
     if not problems:
         return None
     hung = any(p.startswith(HUNG) for p in problems)
@@ -58,6 +49,21 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
                       f"`just bless {step.nn}` (under CPython {PYVER}, it writes "
                       f"{step.bless_path(cid).name} where this version's output differs)."]
     return "\n".join(lines) + "\n"
+
+
+def comparison_problems(step: Step, cid: str, transcript: str) -> list[str]:
+    """A compared command's output is its expectation for this CPython, byte for byte and stream
+    for stream; where a diff would show the same lines, the problem says what differs."""
+    if not compared(step.command(cid)):
+        return []
+    expected_file = step.expected_path(cid)
+    if not expected_file.exists():
+        return [f"no expectation {expected_file.relative_to(ROOT)}: "
+                f"review the output below, then run `just bless {step.nn}`"]
+    expected = expected_file.read_text()
+    if expected == transcript:
+        return []
+    return ["its output differs from the expectation" + invisible_difference(expected, transcript)]
 
 
 _TOOL_VERSIONS: str | None = None

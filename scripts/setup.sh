@@ -109,7 +109,7 @@ grep -v '^#' scripts/tools.versions | while read -r name version; do
         just_from_pypi "$version"; then
         :
     else
-        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun and mdbook-svgbob take about 12 minutes together on 2 cores)"
+        say "installing $name $version (compiles from source: mdbook, mdbook-cmdrun and mdbook-svgbob take about 5 minutes together on 2 cores)"
         # One target folder for all four: mdbook-cmdrun builds mdbook 0.4.52 and most of its
         # dependencies again as a library, and reuses what mdbook's own install compiled.
         CARGO_TARGET_DIR="$install_target" cargo install --locked --force "$name" --version "$version"

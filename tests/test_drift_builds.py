@@ -211,14 +211,19 @@ def test_mdbook_error(copy):
 
 
 def free_port() -> int:
+    """A port free on the address `localhost` names first, which is where `mdbook serve` binds: on
+    a machine whose /etc/hosts lists `::1 localhost` as well, glibc puts ::1 first, and a server
+    bound there does not answer on 127.0.0.1 (the fresh-machine rehearsal's red, December 2026)."""
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+    family, kind, _, _, address = socket.getaddrinfo("localhost", 0, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind) as s:
+        s.bind(address)
         return s.getsockname()[1]
 
 
 def serve_and_fetch(cmd: list[str], cwd: Path, env: dict, page: str, timeout: float = 300) -> str:
-    """Start a server, fetch `page` from it once it answers, stop it; the page's text."""
+    """Start a server, fetch `page` from it once it answers, stop it; the page's text. The page is
+    fetched from `localhost`, as the reader's browser does, on every address that name has."""
     import urllib.request
     port = free_port()
     start = time.monotonic()
@@ -230,7 +235,7 @@ def serve_and_fetch(cmd: list[str], cwd: Path, env: dict, page: str, timeout: fl
             assert proc.poll() is None, f"{cmd} ended: {proc.communicate()[0].decode()}"
             assert time.monotonic() - start < timeout, f"{cmd} served nothing in {timeout} s"
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{page}", timeout=2) as r:
+                with urllib.request.urlopen(f"http://localhost:{port}/{page}", timeout=2) as r:
                     return r.read().decode()
             except OSError:
                 time.sleep(0.1)

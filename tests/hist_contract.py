@@ -60,6 +60,27 @@ def raises(kind, call, needle=""):
     raise AssertionError(f"expected {kind.__name__}, nothing was raised")
 
 
+def calls_with_no_arguments(function):
+    """Calls `function` the ways C code calls with no arguments, where CPython passes NULL for
+    the array of arguments (PyObject_CallNoArgs, as defaultdict does for a missing key), each
+    with the exception it raised (None if it returned)."""
+    api = ctypes.pythonapi
+    calls = [lambda: collections.defaultdict(function)[0]]
+    api.PyObject_CallNoArgs.argtypes = [ctypes.py_object]
+    api.PyObject_CallNoArgs.restype = ctypes.py_object
+    calls.append(lambda: api.PyObject_CallNoArgs(function))
+    api.PyObject_VectorcallDict.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.py_object]
+    api.PyObject_VectorcallDict.restype = ctypes.py_object
+    calls.append(lambda: api.PyObject_VectorcallDict(function, None, 0, {}))
+    if hasattr(api, "PyObject_Vectorcall"):  # a function of the stable ABI from 3.12
+        api.PyObject_Vectorcall.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_size_t,
+                                            ctypes.py_object]
+        api.PyObject_Vectorcall.restype = ctypes.py_object
+        calls.append(lambda: api.PyObject_Vectorcall(function, None, 0, ()))  # no names, a tuple
+    return calls
+
+
 def refcount_growth(work, warmups=3, rounds=3) -> list[int]:
     """How much sys.gettotalrefcount() grew over each measured round of `work` (debug builds)."""
     growth = []
@@ -145,6 +166,10 @@ def main(path: str, only: str | None = None) -> None:
     raises(TypeError, lambda: hist.histogram(small, 2, threads=2), "threads")
     raises(TypeError, lambda: hist.histogram(small, **{"\udc80": 1}))
     raises(TypeError, lambda: hist.histogram(data=small))
+    for function in (hist.histogram, hist.parity):
+        for call in calls_with_no_arguments(function):
+            raises(TypeError, call, "positional")
+            checks += 1
     for bad in [0, -1, 65, 2**63]:
         raises((ValueError, OverflowError), lambda: hist.histogram(data, threads=bad))
     raises(OverflowError, lambda: hist.histogram(data, threads=2**64))

@@ -1,9 +1,10 @@
 """Chapter 11's `hist`: tests/hist_contract.py under every CPython >= 3.10 and the debug builds
 (answers, every kind of buffer, refusals, the export's lifetime, writers and callers in other
-threads), Ctrl-C within 200 ms with the workers stopped and the export released, and the
-reference-leak check under the debug builds. Each run is a child process, so that a crash is
-reported instead of taking pytest down. Each check is shown to fail on a `hist` that breaks its
-rule (a wrapper in Python around the real module)."""
+threads), also with the module's debug build (Rust's checks of unsafe preconditions on), Ctrl-C
+within 200 ms with the workers stopped and the export released, and the reference-leak check
+under the debug builds. Each run is a child process, so that a crash is reported instead of taking
+pytest down. Each check is shown to fail on a `hist` that breaks its rule (a wrapper in Python
+around the real module)."""
 
 import json
 import os
@@ -17,12 +18,17 @@ import pytest
 
 import crashreport
 
-from conftest import ABI3_VERSIONS, DEBUG_VERSIONS, STAGE, describe_exit, interpreter, missing
+from conftest import (ABI3_VERSIONS, DEBUG_VERSIONS, ROOT, STAGE, describe_exit, interpreter,
+                      missing)
 
 HERE = Path(__file__).parent
 CONTRACT = HERE / "hist_contract.py"
 INTERRUPT = HERE / "hist_interrupt.py"
 HIST = STAGE / "11" / "hist.abi3.so"
+# The same crate from `just build`'s cargo build of the workspace in the dev profile: debug
+# assertions on, so that the standard library checks the preconditions of its unsafe functions
+# (a null pointer given to slice::from_raw_parts aborts instead of going unnoticed).
+HIST_DEBUG = ROOT / "target" / "debug" / "libhist.so"
 
 
 def python_for(version: str) -> str:
@@ -44,6 +50,17 @@ def contract(python: str, module: Path, *only: str) -> subprocess.CompletedProce
 def test_contract(version: str):
     proc = contract(python_for(version), HIST)
     assert proc.returncode == 0, f"hist under CPython {version}: {describe_exit(proc)}"
+    assert proc.stdout.startswith("ok"), proc.stdout
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_contract_with_debug_assertions(version: str):
+    """The contract again, on the debug build of the module: what a release build lets pass
+    silently (a slice made from the NULL that PyObject_CallNoArgs passes as its arguments) is
+    an abort there."""
+    assert HIST_DEBUG.exists(), f"{HIST_DEBUG} is missing: run `just build` first"
+    proc = contract(python_for(version), HIST_DEBUG)
+    assert proc.returncode == 0, f"hist's debug build, CPython {version}: {describe_exit(proc)}"
     assert proc.stdout.startswith("ok"), proc.stdout
 
 

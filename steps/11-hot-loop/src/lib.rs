@@ -70,8 +70,13 @@ unsafe fn data_and_threads(
         // SAFETY: kwnames is a tuple of str (CPython's promise for METH_KEYWORDS).
         usize::try_from(unsafe { PyTuple_Size(kwnames) }).unwrap_or(0)
     };
-    // SAFETY: CPython passes the positional arguments, then one value per keyword.
-    let all = unsafe { std::slice::from_raw_parts(args, positional + keywords) };
+    let all: &[*mut PyObject] = if positional + keywords == 0 {
+        // `args` may then be NULL (PyObject_CallNoArgs passes NULL), which no slice may hold.
+        &[]
+    } else {
+        // SAFETY: CPython passes the positional arguments, then one value per keyword.
+        unsafe { std::slice::from_raw_parts(args, positional + keywords) }
+    };
     let type_error = |what: String| raise(unsafe { PyExc_TypeError }, &what);
     if positional == 0 || positional > 2 {
         return Err(type_error(format!(

@@ -81,6 +81,73 @@ def calls_with_no_arguments(function):
     return calls
 
 
+class Py_buffer(ctypes.Structure):
+    """CPython's Py_buffer (Include/pybuffer.h), for the exporter below."""
+    _fields_ = [("buf", ctypes.c_void_p), ("obj", ctypes.c_void_p), ("len", ctypes.c_ssize_t),
+                ("itemsize", ctypes.c_ssize_t), ("readonly", ctypes.c_int), ("ndim", ctypes.c_int),
+                ("format", ctypes.c_void_p), ("shape", ctypes.c_void_p),
+                ("strides", ctypes.c_void_p), ("suboffsets", ctypes.c_void_p),
+                ("internal", ctypes.c_void_p)]
+
+
+class PyType_Slot(ctypes.Structure):
+    _fields_ = [("slot", ctypes.c_int), ("pfunc", ctypes.c_void_p)]
+
+
+class PyType_Spec(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("basicsize", ctypes.c_int), ("itemsize", ctypes.c_int),
+                ("flags", ctypes.c_uint), ("slots", ctypes.POINTER(PyType_Slot))]
+
+
+GETBUFFER = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(Py_buffer),
+                             ctypes.c_int)
+_VIEWS = {}  # id of a LyingExporter -> what its getbuffer hands out, kept alive with it
+_KEEP = []  # the type's name, slots and callback: CPython keeps pointers to them
+
+
+def _getbuffer(exporter, view, flags):
+    """bf_getbuffer of LyingExporter: fills in the view it was made with, whatever `flags` say."""
+    memory, offset, shape, strides, suboffsets, fmt = _VIEWS[exporter]
+    v = view.contents
+    v.buf, v.len, v.itemsize = ctypes.addressof(memory) + offset, 1, 1
+    for n in shape:
+        v.len *= n
+    v.readonly, v.ndim = 1, len(shape)
+    v.format, v.shape = ctypes.addressof(fmt), ctypes.addressof(shape)
+    v.strides = ctypes.addressof(strides) if strides is not None else None
+    v.suboffsets = ctypes.addressof(suboffsets) if suboffsets is not None else None
+    v.internal = None
+    ctypes.pythonapi.Py_IncRef(ctypes.c_void_p(exporter))
+    v.obj = exporter
+    return 0
+
+
+def lying_exporter_type():
+    """A type whose buffer (bf_getbuffer, written here in the C API's terms with ctypes) ignores
+    the flags it is asked with: as a careless exporter in C may, it hands out strides or
+    suboffsets to a caller that asked for one contiguous block."""
+    name = ctypes.create_string_buffer(b"hist_contract.LyingExporter")
+    callback = GETBUFFER(_getbuffer)
+    bf_getbuffer = 1  # the slot's number, Include/typeslots.h
+    slots = (PyType_Slot * 2)(PyType_Slot(bf_getbuffer, ctypes.cast(callback, ctypes.c_void_p)),
+                              PyType_Slot(0, None))
+    spec = PyType_Spec(ctypes.cast(name, ctypes.c_char_p), object.__basicsize__, 0, 0, slots)
+    _KEEP.extend([name, callback, slots, spec])
+    ctypes.pythonapi.PyType_FromSpec.argtypes = [ctypes.POINTER(PyType_Spec)]
+    ctypes.pythonapi.PyType_FromSpec.restype = ctypes.py_object
+    return ctypes.pythonapi.PyType_FromSpec(ctypes.byref(spec))
+
+
+def lying_exporter(kind, memory, shape, strides=None, suboffsets=None, offset=0):
+    """An exporter of `memory` (a ctypes array of bytes) with this shape, strides and suboffsets,
+    its first item `offset` bytes in."""
+    obj = kind()
+    array = lambda values: None if values is None else (ctypes.c_ssize_t * len(values))(*values)
+    _VIEWS[id(obj)] = (memory, offset, array(shape), array(strides), array(suboffsets),
+                       ctypes.create_string_buffer(b"B"))
+    return obj
+
+
 def refcount_growth(work, warmups=3, rounds=3) -> list[int]:
     """How much sys.gettotalrefcount() grew over each measured round of `work` (debug builds)."""
     growth = []
@@ -178,6 +245,26 @@ def main(path: str, only: str | None = None) -> None:
     assert hist.histogram(data, threads=True) == counts  # bool is an int: 1 thread
     assert hist.histogram(data, threads=64) == counts
     checks += 21
+
+    # An exporter that ignores the flags: strides or suboffsets that nobody asked for are
+    # refused, strides that describe one block all the same are not.
+    Lying = lying_exporter_type()
+    memory = (ctypes.c_ubyte * 512).from_buffer_copy(bytes(range(256)) * 2)
+    for shape, strides, suboffsets, offset in [
+            ([256], [2], None, 0),  # every second byte
+            ([2, 256], [1, 2], None, 0),  # a transposed block
+            ([512], [-1], None, 511),  # backwards from the last byte: buf + len is past the end
+            ([512], None, [0], 0)]:  # indirect: pointers to follow
+        liar = lying_exporter(Lying, memory, shape, strides, suboffsets, offset)
+        call = lambda: hist.histogram(liar)  # noqa: E731
+        before = sys.getrefcount(liar)
+        raises(BufferError, call, "one contiguous block")
+        assert sys.getrefcount(liar) == before, "the refused view was not released"
+        checks += 1
+    verbose = lying_exporter(Lying, memory, [2, 256], [256, 1])  # C order, strides given
+    assert hist.histogram(verbose) == [2] * 256
+    assert hist.parity(lying_exporter(Lying, memory, [512], [1])) == 0
+    checks += 2
 
     # The export lasts exactly as long as the call: a bytearray refuses to resize during one and
     # resizes after it, whatever the call's outcome.

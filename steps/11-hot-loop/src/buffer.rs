@@ -30,6 +30,7 @@ struct Py_buffer {
 unsafe extern "C" {
     fn PyObject_GetBuffer(obj: *mut PyObject, view: *mut Py_buffer, flags: c_int) -> c_int;
     fn PyBuffer_Release(view: *mut Py_buffer);
+    fn PyBuffer_IsContiguous(view: *const Py_buffer, order: c_char) -> c_int;
 }
 
 /// `PyBUF_FORMAT` (4) asks what the items are, so that a buffer of doubles is not counted as
@@ -38,6 +39,9 @@ unsafe extern "C" {
 /// memoryview refuses it). Asking for no strides asks for one C-contiguous block: an exporter
 /// that cannot give one refuses (a memoryview with `BufferError`, numpy with `ValueError`).
 const FLAGS: c_int = 0x0004 | 0x0008;
+
+/// The message for an exporter that ignored FLAGS (see `Export::new`).
+const NOT_ONE_BLOCK: &CStr = c"the exporter ignored the request for one contiguous block";
 // ANCHOR_END: ffi
 
 // ANCHOR: export
@@ -51,7 +55,8 @@ pub struct Export {
 impl Export {
     /// Exports `obj`'s memory as one contiguous block. On failure the exporter's exception is
     /// set (`TypeError` for an object with no buffer; for one that is not contiguous, a
-    /// memoryview's `BufferError` or numpy's `ValueError`).
+    /// memoryview's `BufferError` or numpy's `ValueError`), or a `BufferError` if the exporter
+    /// handed out a view that is not one block all the same.
     ///
     /// # Safety
     /// The GIL is held, and `obj` is a valid object.
@@ -62,7 +67,17 @@ impl Export {
         if unsafe { PyObject_GetBuffer(obj, &mut *view, FLAGS) } != 0 {
             return None;
         }
-        Some(Export { view })
+        let export = Export { view }; // from here on, released when dropped
+        // Nothing in CPython checks that an exporter honoured FLAGS; one written in C (or
+        // with ctypes) may hand out strides or suboffsets all the same. Reading `len` bytes
+        // from `buf` is right only for one C-contiguous block.
+        // SAFETY: the view was filled in by a successful PyObject_GetBuffer.
+        if unsafe { PyBuffer_IsContiguous(&*export.view, b'C' as c_char) } == 0 {
+            // SAFETY: the GIL is held (the caller's promise).
+            unsafe { PyErr_SetString(PyExc_BufferError, NOT_ONE_BLOCK.as_ptr()) };
+            return None;
+        }
+        Some(export)
     }
 
     /// The exported bytes, if the items are single bytes; else a `TypeError` is set.

@@ -148,6 +148,17 @@ def lying_exporter(kind, memory, shape, strides=None, suboffsets=None, offset=0)
     return obj
 
 
+def workers_running() -> bool:
+    """Whether a thread of hist's (named hist-0, hist-1, ...) is running."""
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            if (task / "comm").read_text().startswith("hist-"):
+                return True
+        except OSError:
+            pass  # it ended meanwhile
+    return False
+
+
 def refcount_growth(work, warmups=3, rounds=3) -> list[int]:
     """How much sys.gettotalrefcount() grew over each measured round of `work` (debug builds)."""
     growth = []
@@ -308,6 +319,36 @@ def main(path: str, only: str | None = None) -> None:
         assert sum(hist.histogram(target, threads=2)) == len(target)
     stop.set()
     writer.join()
+    checks += 1
+
+    # Python code during the call: from 3.12 a garbage collection that is due runs in
+    # PyErr_CheckSignals, which the calling thread runs every 10 ms, and with it finalisers (up
+    # to 3.11 it ran at the allocation that made it due). One here calls hist again, nested.
+    during = []
+
+    class Finalised:
+        def __del__(self):
+            during.append((workers_running(), hist.histogram(small, threads=2)))
+
+    zeros = mmap.mmap(-1, 256 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS,
+                      prot=mmap.PROT_READ)
+    thresholds = gc.get_threshold()
+    gc.disable()
+    cycle = Finalised()
+    cycle.itself = cycle
+    del cycle  # garbage that only a collection finds
+    gc.set_threshold(1)
+    gc.enable()
+    try:
+        # The set is an allocation the collector counts, made after its last chance to run and
+        # before the call (a call to a function would give it one when it returns).
+        total = sum(hist.histogram(zeros, *{2}))
+    finally:
+        gc.set_threshold(*thresholds)
+        zeros.close()
+    assert total == 256 << 20
+    ran_during_the_call = sys.version_info >= (3, 12)
+    assert during == [(ran_during_the_call, [3] * 256)], during
     checks += 1
 
     # Several Python threads calling at once, on the same bytes.

@@ -1,10 +1,10 @@
 """Chapter 11's `hist`: tests/hist_contract.py under every CPython >= 3.10 and the debug builds
 (answers, every kind of buffer, refusals, the export's lifetime, writers and callers in other
 threads), also with the module's debug build (Rust's checks of unsafe preconditions on), Ctrl-C
-within 200 ms with the workers stopped and the export released, and the reference-leak check
-under the debug builds. Each run is a child process, so that a crash is reported instead of taking
-pytest down. Each check is shown to fail on a `hist` that breaks its rule (a wrapper in Python
-around the real module)."""
+within 200 ms with the workers stopped and the export released, a clean exit while a daemon
+thread is inside a call, and the reference-leak check under the debug builds. Each run is a child
+process, so that a crash is reported instead of taking pytest down. Each check is shown to fail on
+a `hist` that breaks its rule (a wrapper in Python around the real module)."""
 
 import json
 import os
@@ -24,6 +24,7 @@ from conftest import (ABI3_VERSIONS, DEBUG_VERSIONS, ROOT, STAGE, describe_exit,
 HERE = Path(__file__).parent
 CONTRACT = HERE / "hist_contract.py"
 INTERRUPT = HERE / "hist_interrupt.py"
+AT_EXIT = HERE / "hist_at_exit.py"
 HIST = STAGE / "11" / "hist.abi3.so"
 # The same crate from `just build`'s cargo build of the workspace in the dev profile: debug
 # assertions on, so that the standard library checks the preconditions of its unsafe functions
@@ -62,6 +63,18 @@ def test_contract_with_debug_assertions(version: str):
     proc = contract(python_for(version), HIST_DEBUG)
     assert proc.returncode == 0, f"hist's debug build, CPython {version}: {describe_exit(proc)}"
     assert proc.stdout.startswith("ok"), proc.stdout
+
+
+@pytest.mark.parametrize("version", [v for v in ABI3_VERSIONS if v != "3.10"])
+def test_a_call_in_a_daemon_thread_at_exit(version: str):
+    """A daemon thread is inside `histogram` (the GIL released, its workers counting) when the
+    interpreter exits: the thread's PyEval_RestoreThread never returns, and the process exits
+    cleanly. Through pyo3-ffi's wrapper the thread parks on every version; the C function
+    alone ends it with pthread_exit on 3.10 to 3.13, whose unwinding through Rust frames aborts
+    the process (seen with a variant of `workers.rs`: exit status 134 on 3.11 to 3.13)."""
+    proc = crashreport.run([python_for(version), str(AT_EXIT), str(HIST)], timeout=180)
+    assert proc.returncode == 0, f"hist at exit under CPython {version}: {describe_exit(proc)}"
+    assert proc.stdout.split() == ["EXITING", "PARKED"], describe_exit(proc)
 
 
 # Modules that break one promise each, made by wrapping the real one in Python: the contract must

@@ -24,7 +24,9 @@ pub enum Stopped {
 }
 
 // ANCHOR: released
-/// The GIL, released: taken back when this is dropped, even by a panic.
+/// The GIL, released: taken back when this is dropped, even by a panic. Once the interpreter
+/// is finalising (a call in a daemon thread at exit), taking it back never returns: pyo3-ffi's
+/// `PyEval_RestoreThread` parks the thread for good, as CPython's own does from 3.14.
 struct Released(*mut PyThreadState);
 
 impl Released {

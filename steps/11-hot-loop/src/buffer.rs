@@ -34,10 +34,11 @@ unsafe extern "C" {
 }
 
 /// `PyBUF_FORMAT` (4) asks what the items are, so that a buffer of doubles is not counted as
-/// bytes by mistake. `PyBUF_ND` (8) asks for the shape, and must come with it: a request for
-/// neither (`PyBUF_SIMPLE`) means "unsigned bytes", which a format would contradict (a
-/// memoryview refuses it). Asking for no strides asks for one C-contiguous block: an exporter
-/// that cannot give one refuses (a memoryview with `BufferError`, numpy with `ValueError`).
+/// bytes by mistake. `PyBUF_ND` (8) asks for the shape, which a format needs: a request
+/// without it asks to see the memory as unsigned bytes, and a format would contradict that
+/// (a memoryview refuses `PyBUF_FORMAT` alone; `bytes` and `array` accept it). Asking for no
+/// strides asks for one C-contiguous block: an exporter that cannot give one refuses (a
+/// memoryview with `BufferError`, numpy with `ValueError`).
 const FLAGS: c_int = 0x0004 | 0x0008;
 
 /// The message for an exporter that ignored FLAGS (see `Export::new`).

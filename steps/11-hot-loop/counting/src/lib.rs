@@ -3,13 +3,31 @@
 //! and a plain read of every byte to compare it with. Nothing here knows about Python.
 //!
 //! The bytes may belong to a Python object that another Python thread writes while we count
-//! (a `bytearray`, say). A `&[u8]` would promise Rust that they do not change, so they are read
-//! through atomics instead: each load is one well-defined read that sees the old byte or the
-//! new one, and every byte is counted exactly once whatever another thread does meanwhile.
+//! (a `bytearray`, say). A `&[u8]` would promise Rust that they do not change, and the compiler
+//! may rely on that; so they are read through atomics, which tell it that they may change. No
+//! memory model makes the race itself defined (the writer is C code doing plain stores), but
+//! each load is one aligned load instruction, and on the targets this crate builds for (below)
+//! such a load reads every byte whole: each byte is counted once, old value or new.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering::Relaxed};
+
+// The bytes may be read-only memory (a `PROT_READ` mapping, a `static`). Rust allows relaxed
+// atomic loads of read-only memory only up to a size limit per target (`core::sync::atomic`,
+// "Atomic accesses to read-only memory"): 8 bytes, the size of a word here, on these targets.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "loongarch64",
+    target_arch = "mips64",
+    target_arch = "mips64r6",
+    target_arch = "powerpc64",
+    target_arch = "riscv64",
+    target_arch = "sparc64",
+    target_arch = "s390x",
+)))]
+compile_error!("this target allows no 8-byte atomic loads of read-only memory");
 
 // ANCHOR: shared
 /// A histogram: `counts[b]` is how many bytes had the value `b`.
@@ -89,7 +107,7 @@ impl<'a> Bytes<'a> {
         // SAFETY: the three ranges lie inside the bytes, which are readable for 'a (the promise
         // of `from_raw`), and the words' start is a multiple of 8 when there are words. Atomics
         // have the size and layout of the plain integers, and may be shared with writers, which
-        // is the point.
+        // is the point; relaxed loads of them may read read-only memory (the targets at the top).
         unsafe {
             (
                 std::slice::from_raw_parts(start.cast::<AtomicU8>(), head),
@@ -164,7 +182,7 @@ impl<'a> Bytes<'a> {
 }
 
 impl<'a> From<&'a [u8]> for Bytes<'a> {
-    /// Bytes that nobody writes (atomic loads of memory that is only read are allowed).
+    /// Bytes that nobody writes (even read-only memory: see the targets at the top).
     fn from(bytes: &'a [u8]) -> Bytes<'a> {
         // SAFETY: the borrow keeps the bytes alive and in place for 'a.
         unsafe { Bytes::from_raw(bytes.as_ptr(), bytes.len()) }

@@ -11,9 +11,10 @@ use pyo3::prelude::*;
 /// one-dimensional, contiguous array of uint8 holds.
 #[pyfunction]
 fn histogram(data: PyReadonlyArray1<'_, u8>) -> PyResult<Vec<u64>> {
-    // rust-numpy's borrow flags keep other Rust code from writing the array, not Python code:
-    // the GIL, held for the whole call, is what keeps Python threads from writing it meanwhile.
-    let bytes = data.as_slice()?; // NotContiguousError for a strided array
+    // rust-numpy's borrow flags keep other Rust code from writing the array, not Python code
+    // (its unsafe `as_slice` is undefined behaviour if the array is "concurrently modified by
+    // Python"): the GIL, held for the whole call, is what keeps Python threads out meanwhile.
+    let bytes = data.as_slice()?; // AsSliceError, a TypeError, for a strided array
     let counts = counting::Bytes::from(bytes).count(&AtomicBool::new(false));
     Ok(counts.map(|c| c.to_vec()).unwrap_or_default()) // nothing sets the stop flag
 }

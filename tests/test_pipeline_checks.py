@@ -1,6 +1,6 @@
-"""Issue 18's checks of the pipeline, on their own and quick (tests/test_drift.py injects each
-fault into a copy of the whole book): streams recorded per line, ratios checked against their
-counts, diagrams linted."""
+"""Three checks of the pipeline, on their own and quick (tests/test_drift.py injects each fault
+into a copy of the whole book): streams recorded per line, ratios checked against their counts,
+diagrams linted."""
 
 import os
 import sys

@@ -366,8 +366,8 @@ def script_problems() -> list[str]:
     """Every script a rendered page includes from steps/ runs in `just build`: its step stages it
     (a `src:` entry of [stage]) into the folder where the step's commands run, and a command's line
     names it (or a staged script that a line names imports it). A page that includes a script no
-    build runs shows code that nothing checks: the issue's bench.py, whose last line the page
-    quoted after the script stopped printing it."""
+    build runs shows code that nothing checks: a bench.py, say, whose last line the page still
+    quotes after the script has stopped printing it."""
     import re
     steps = all_steps()
     staged: dict[Path, list[tuple]] = {}

@@ -92,7 +92,7 @@ def table(seconds, size):
 
 # ANCHOR: ratios
 def ratios(seconds):
-    """The lines `just bench` ends with: times over times, with the goals of issue 20. Two
+    """The lines `just bench` ends with: times over times, with the chapter's goals. Two
     threads against one is the median over the rounds of each round's ratio: rust-1 and rust-2
     run back to back in a round, so a change in the machine's speed between rounds (seen here:
     one core's rate moved between 1.3 and 2.2 GB/s from one few seconds to the next) falls on

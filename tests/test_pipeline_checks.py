@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks, run, verdicts  # noqa: E402
+from bookpipe import checks, commands, run, verdicts  # noqa: E402
 
 
 def streams_of(line: str, timeout: float = 10) -> tuple[str, int | None]:
@@ -44,7 +44,7 @@ def test_a_process_that_keeps_the_output_open_is_a_hang():
 
 
 def test_a_replacement_keeps_the_stream_of_what_it_replaces():
-    text, tags = run.normalise("x 0xdeadbeef1\ny\n", ROOT / "none", {}, "1" * 2 + "2" * 11 + "1" * 2)
+    text, tags = run.normalise("x 0xdeadbeef1\ny\n", ROOT / "none", [], "1" * 2 + "2" * 11 + "1" * 2)
     assert run.mark_streams(text, tags) == "&| x 0x<address>\ny\n"
 
 
@@ -53,8 +53,8 @@ def test_a_cargo_lock_notice_is_not_part_of_an_output():
     cache (seen when a second build ran beside the book's): the output must not depend on that."""
     work = ROOT / "target" / "nowhere"
     text = "$ maturin build\n    Blocking waiting for file lock on package cache\n🐍 Found\n"
-    assert run.normalise(text, work, {}) == "$ maturin build\n🐍 Found\n"
-    assert run.normalise("Blocking is a word\n", work, {}) == "Blocking is a word\n"
+    assert run.normalise(text, work, []) == "$ maturin build\n🐍 Found\n"
+    assert run.normalise("Blocking is a word\n", work, []) == "Blocking is a word\n"
 
 
 def test_a_stream_only_drift_says_so():
@@ -62,7 +62,7 @@ def test_a_stream_only_drift_says_so():
     assert "only the streams" in why
 
 
-RULE = {"shown": r"^ratio: (\d+\.\d+)$", "num": r"^a (\d+)$", "den": r"^b (\d+)$"}
+RULE = commands.Ratio(shown=r"^ratio: (\d+\.\d+)$", num=r"^a (\d+)$", den=r"^b (\d+)$")
 
 
 @pytest.mark.parametrize("body, ok", [

@@ -10,7 +10,6 @@ from pathlib import Path
 from .build import sha256_file, sources_digest
 from .config import (BASE_VERSION, BOOK_SRC, CHECKED, FAILURES, HTML, MARKER, MDBOOK_LOG, PYVER,
                      READY, ROOT, STEPS, Fail)
-from .run import compared
 from .steps import all_steps, find_step, version_key
 
 
@@ -196,7 +195,7 @@ def marker_problems() -> list[str]:
                 problems.append(f"{rel}: {e}")
     for step in all_steps():
         for cid in step.commands:
-            if not step.commands[cid].get("shown", True):
+            if not step.commands[cid].shown:
                 continue  # a check of a script that a page includes or quotes, not for the reader
             if (step.nn, cid) not in shown:
                 problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
@@ -278,12 +277,12 @@ def settings_problems() -> list[str]:
     for step in all_steps():
         for cid, cmd in step.commands.items():
             where = f"{step.label}: command `{cid}`"
-            if cmd.get("env"):
-                names = ", ".join(sorted(cmd["env"]))
+            if cmd.env:
+                names = ", ".join(sorted(cmd.env))
                 problems.append(f"{where} sets `env` ({names}), which its page does not show: write "
                                 "each variable in the line that needs it (`NAME=value command`)")
-            if cmd.get("html") and cmd.get("cwd"):
-                problems.append(f"{where} runs in `{cmd['cwd']}`, which its HTML output cannot "
+            if cmd.html and cmd.cwd:
+                problems.append(f"{where} runs in `{cmd.cwd}`, which its HTML output cannot "
                                 "show: run it in the chapter's folder")
     return problems
 
@@ -378,8 +377,7 @@ def script_problems() -> list[str]:
 
     def runs(step, dest: str, seen: frozenset = frozenset()) -> bool:
         name = Path(dest).name
-        lines = [l["run"] if isinstance(l, dict) else l
-                 for cmd in step.commands.values() for l in cmd["run"]]
+        lines = [line.run for cmd in step.commands.values() for line in cmd.run]
         if any(re.search(rf"(^|[\s/]){re.escape(name)}(?=[\s;|&)<>]|$)", l) for l in lines):
             return True
         if dest.endswith(".py"):  # imported by a staged script that runs
@@ -455,7 +453,7 @@ def html_output_problems(rel: Path, md: Path, page: Page) -> list[str]:
         if not ready.exists():
             problems.append(f"{rel}: command {nn} `{cid}` left no checked output")
             continue
-        if find_step(nn).command(cid).get("html"):
+        if find_step(nn).command(cid).html:
             out = ready.read_text()
             missing = [l for l in out.splitlines() if l.strip() and l.strip() not in page.raw]
             if missing:
@@ -928,7 +926,7 @@ def expectation_problems() -> list[str]:
                 problems.append(f"{rel}: no command `{cid}` in {step.folder.name}/commands.toml, so "
                                 "nothing is compared with it: remove it or restore the command")
                 continue
-            if not compared(step.commands[cid]):
+            if not step.commands[cid].compare:
                 problems.append(f"{rel}: command `{cid}` is not compared (`compare = false`), so "
                                 "this expectation is never checked: remove it, or compare again")
                 continue

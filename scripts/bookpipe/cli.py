@@ -24,7 +24,7 @@ from .build import ensure_staged, stage
 from .checks import cmd_check
 from .config import (CHECKED, FAILURES, MDBOOK_LOG, PYVER, READY, READY_TOKEN, ROOT, STAGE, STEPS,
                      WORK, Fail)
-from .run import compared, lines_of, run_command
+from .run import run_command
 from .steps import all_steps, find_step
 from .verdicts import bless_one, checked, fail, unbuilt_report, verdict
 
@@ -95,7 +95,7 @@ def cmd_step(nn: str) -> int:
     print(f"# {step.label}, with python3 = CPython {PYVER}\n")
     for cid, cmd in step.commands.items():
         transcript, problems = run_command(step, cid)
-        note = "" if compared(cmd) else "   (shown, not compared: machine-dependent)"
+        note = "" if cmd.compare else "   (shown, not compared: machine-dependent)"
         print(f"## {cid}{note}\n{transcript}")
         report = verdict(step, cid, transcript, problems)
         if report:
@@ -119,7 +119,7 @@ def cmd_bless(nns: list[str]) -> int:
             transcript, problems = run_command(step, cid)
             if problems:
                 failed.append(f"{step.label}, `{cid}`: " + "; ".join(problems))
-            if compared(cmd):
+            if cmd.compare:
                 bless_one(step, cid, transcript)
     # New expectation files show up in the diff only once git knows of them (as intent to add).
     expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
@@ -199,7 +199,7 @@ def cmd_list() -> int:
     for step in all_steps():
         print(f"{step.nn}  {step.chapter}  (steps/{step.folder.name})")
         for cid, cmd in step.commands.items():
-            first = lines_of(cmd)[0]["run"]
+            first = cmd.run[0].run
             print(f"      {cid:<22} $ {first}")
     return 0
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from . import commands
+from .commands import Command
 from .config import BASE_VERSION, PYVER, STEPS, VERIFIED, Fail
 
 
@@ -17,17 +19,15 @@ class Step:
     def __init__(self, folder: Path):
         self.folder = folder
         self.nn = folder.name[:2]
-        spec = tomllib.loads((folder / "commands.toml").read_text())
-        self.chapter = spec.get("chapter", folder.name)
-        self.stage_spec: dict[str, str] = spec.get("stage", {})
-        # The cargo profile that builds the artifacts the step stages (default: the workspace's
-        # dev build); e.g. chapter 7 measures release builds.
-        self.profile: str | None = spec.get("profile")
-        self.commands: dict[str, dict] = {}
-        for cmd in spec.get("command", []):
-            if cmd["id"] in self.commands:
-                raise Fail(f"{folder / 'commands.toml'}: command id {cmd['id']!r} is defined twice")
-            self.commands[cmd["id"]] = cmd
+        spec, self.unknown_keys = commands.read(folder / "commands.toml")
+        self.chapter = folder.name if spec.chapter is None else spec.chapter
+        self.stage_spec = spec.stage
+        self.profile = spec.profile
+        self.commands: dict[str, Command] = {}
+        for cmd in spec.command:
+            if cmd.id in self.commands:
+                raise Fail(f"{folder / 'commands.toml'}: command id {cmd.id!r} is defined twice")
+            self.commands[cmd.id] = cmd
         self.package = tomllib.loads((folder / "Cargo.toml").read_text())["package"]["name"] \
             if (folder / "Cargo.toml").exists() else None
 
@@ -70,7 +70,7 @@ class Step:
                 f"<code>python3</code>{differ}. Each version's output is checked against its own "
                 "expectation.</small></p>\n")
 
-    def command(self, cid: str) -> dict:
+    def command(self, cid: str) -> Command:
         try:
             return self.commands[cid]
         except KeyError:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .build import step_sources_digest
 from .config import BASE_VERSION, CACHE, FAILURES, PYVER, READY, ROOT, VERIFIED
-from .run import HUNG, command_env, compared, run_command, shape_problems, unmark_streams
+from .run import HUNG, command_env, run_command, shape_problems, unmark_streams
 from .steps import Step
 
 
@@ -22,7 +22,7 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
     expected_file = step.expected_path(cid)
     problems = problems + comparison_problems(step, cid, transcript)
     diff = ""
-    if compared(cmd):
+    if cmd.compare:
         diff = transcript if not expected_file.exists() else "".join(difflib.unified_diff(
             expected_file.read_text().splitlines(keepends=True),
             transcript.splitlines(keepends=True),
@@ -37,9 +37,9 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
     if hung:
         lines += ["", "A hang is not a changed output: do not bless it; what it printed before it "
                   "was killed is above."]
-    elif compared(cmd) and (diff or not expected_file.exists()):
+    elif cmd.compare and (diff or not expected_file.exists()):
         lines += [""]
-        if PYVER not in VERIFIED and compared(cmd):
+        if PYVER not in VERIFIED and cmd.compare:
             lines += [f"The book's expectations were verified under CPython {', '.join(VERIFIED)}; "
                       f"this is {PYVER}, compared with {expected_file.name}. If this output is "
                       f"right for {PYVER}, `just bless {step.nn}` records it as "
@@ -54,7 +54,7 @@ def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str |
 def comparison_problems(step: Step, cid: str, transcript: str) -> list[str]:
     """A compared command's output is its expectation for this CPython, byte for byte and stream
     for stream; where a diff would show the same lines, the problem says what differs."""
-    if not compared(step.command(cid)):
+    if not step.command(cid).compare:
         return []
     expected_file = step.expected_path(cid)
     if not expected_file.exists():
@@ -121,7 +121,7 @@ def environment_digest() -> str:
     return _ENVIRONMENT
 
 
-RUNNER_MODULES = ("config.py", "steps.py", "build.py", "run.py", "verdicts.py")
+RUNNER_MODULES = ("config.py", "commands.py", "steps.py", "build.py", "run.py", "verdicts.py")
 
 
 def cache_key(step: Step, cid: str, manifest: dict) -> str:
@@ -134,7 +134,7 @@ def cache_key(step: Step, cid: str, manifest: dict) -> str:
     # call: a new version of any reruns them all.
     h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
     h.update(native_tool_versions().encode())
-    h.update(json.dumps(step.command(cid), sort_keys=True).encode())
+    h.update(step.command(cid).digest_text().encode())
     # The home's place is the work folder's (each copy of the book has its own), and outputs show
     # it as ~: only that there is one counts.
     env = dict(command_env(step.command(cid)), HOME="~")
@@ -178,8 +178,8 @@ def checked(step: Step, cid: str, manifest: dict) -> str | None:
         # Whatever happened to the cache folder, what is shown is what the expectation says.
         expected = step.expected_path(cid)
         cmd = step.command(cid)
-        if (not compared(cmd) and not shape_problems(cmd, transcript)) or (
-                compared(cmd) and expected.exists() and expected.read_text() == transcript):
+        if (not cmd.compare and not shape_problems(cmd, transcript)) or (
+                cmd.compare and expected.exists() and expected.read_text() == transcript):
             write_ready(step, cid, transcript)
             return None
         cached.unlink()
@@ -210,8 +210,8 @@ def unbuilt_report(step: Step, cid: str, why: str) -> str:
             f"  - the step could not be built, so nothing ran: {why}\n")
 
 
-def markdown(transcript: str, cmd: dict) -> str:
-    if cmd.get("html"):
+def markdown(transcript: str, html: bool) -> str:
+    if html:
         return transcript
     transcript = unmark_streams(transcript)  # the page shows the text, not its streams
     fence = "```"
@@ -240,7 +240,7 @@ def write_ready(step: Step, cid: str, transcript: str) -> str:
     (under `mdbook serve`, after an edit), every page output goes through cmd_show, which checks
     the sources' contents, rebuilds, reruns and rechecks as needed."""
     cmd = step.command(cid)
-    text = markdown(transcript, cmd) + ("" if cmd.get("html") else step.version_note(cid))
+    text = markdown(transcript, cmd.html) + ("" if cmd.html else step.version_note(cid))
     READY.mkdir(parents=True, exist_ok=True)
     (READY / f"{step.nn}-{cid}.md").write_text(text)
     return text

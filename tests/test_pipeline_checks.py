@@ -24,13 +24,13 @@ def test_each_line_is_marked_with_its_stream_in_the_order_written():
     marked, status = streams_of("echo out; echo err >&2; echo out again; printf 'half ' >&2; echo half")
     assert status == 0
     assert marked == "out\n2| err\nout again\n&| half half\n"
-    assert run.unmark_streams(marked) == "out\nerr\nout again\nhalf half\n"
+    assert verdicts.unmark_streams(marked) == "out\nerr\nout again\nhalf half\n"
 
 
 def test_a_stdout_line_that_looks_marked_is_marked_as_stdout():
     marked, _ = streams_of("echo '2| not stderr'; echo '1| nor this'")
     assert marked == "1| 2| not stderr\n1| 1| nor this\n"
-    assert run.unmark_streams(marked) == "2| not stderr\n1| nor this\n"
+    assert verdicts.unmark_streams(marked) == "2| not stderr\n1| nor this\n"
 
 
 def test_redirected_streams_are_what_the_process_wrote_to():
@@ -72,7 +72,7 @@ RULE = commands.Ratio(shown=r"^ratio: (\d+\.\d+)$", num=r"^a (\d+)$", den=r"^b (
     ("a 238\nb 232\nratio: 1.05\n", False),
 ], ids=["right", "within-rounding", "inverse", "off"])
 def test_a_ratio_agrees_with_its_counts(body, ok):
-    assert (run.ratio_problems(RULE, body) == []) == ok
+    assert (verdicts.ratio_problems(RULE, body) == []) == ok
 
 
 BOX = """\

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from .build import sha256_file, sources_digest
-from .config import (BASE_VERSION, BOOK_SRC, CHECKED, FAILURES, HTML, MARKER, MDBOOK_LOG, PYVER,
-                     READY, ROOT, STEPS, Fail)
+from .config import (BASE_VERSION, BOOK_SRC, CHECKED, HTML, MARKER, MDBOOK_LOG, PYVER, READY,
+                     ROOT, STEPS, Fail)
 from .steps import all_steps, find_step, version_key
+from .verdicts import failure_reports, report_problems
 
 
 def cmd_check() -> int:
@@ -40,18 +41,8 @@ def cmd_check() -> int:
     return 0
 
 
-def failure_reports() -> list[Path]:
-    return sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
-
-
 def html_pages() -> list[Path]:
     return sorted(HTML.rglob("*.html")) if HTML.exists() else []
-
-
-def report_problems() -> list[str]:
-    """The runner's report of each output that failed its check (it failed, hung, drifted, has
-    the wrong shape, or its step could not be built): `prepare` wrote them, in FAILURES."""
-    return [r.read_text() for r in failure_reports()]
 
 
 def mdbook_log_problems() -> list[str]:
@@ -302,8 +293,7 @@ def by_hand_problems() -> list[str]:
     import hashlib
     import shutil
     import subprocess
-    from .build import python_env
-    from .config import CACHE, STAGE, WORK
+    from .config import CACHE, STAGE, WORK, python_env
     problems = []
     env = python_env()
     # The pipeline's cargo runs in steps/, where a relative CARGO_TARGET_DIR starts.

@@ -21,16 +21,17 @@ import sys
 from pathlib import Path
 
 from .build import ensure_staged, stage
+from .cache import checked
 from .checks import cmd_check
 from .config import (CHECKED, FAILURES, MDBOOK_LOG, PYVER, READY, READY_TOKEN, ROOT, STAGE, STEPS,
                      WORK, Fail)
 from .run import run_command
 from .steps import all_steps, find_step
-from .verdicts import bless_one, checked, fail, unbuilt_report, verdict
+from .verdicts import fail, judge, unbuilt_report, verdict
 
 
 def cmd_show(nn: str, cid: str) -> int:
-    """Used by the pages: print one command's checked page output (see verdicts.checked).
+    """Used by the pages: print one command's checked page output (see cache.checked).
 
     Inside a run that `prepare` started (BOOK_READY_TOKEN, as `just build` and `just serve`
     pass it), the shell wrapper prints READY files itself while no source changed since; here
@@ -94,10 +95,10 @@ def cmd_step(nn: str) -> int:
     reports = []
     print(f"# {step.label}, with python3 = CPython {PYVER}\n")
     for cid, cmd in step.commands.items():
-        transcript, problems = run_command(step, cid)
+        transcript, lines = run_command(step, cid)
         note = "" if cmd.compare else "   (shown, not compared: machine-dependent)"
         print(f"## {cid}{note}\n{transcript}")
-        report = verdict(step, cid, transcript, problems)
+        report = verdict(step, cid, transcript, lines)
         if report:
             reports.append(report)
     if reports:
@@ -116,11 +117,12 @@ def cmd_bless(nns: list[str]) -> int:
     failed = []
     for step in steps:
         for cid, cmd in step.commands.items():
-            transcript, problems = run_command(step, cid)
+            transcript, lines = run_command(step, cid)
+            problems = judge(step, cid, transcript, lines, compare=False)
             if problems:
                 failed.append(f"{step.label}, `{cid}`: " + "; ".join(problems))
             if cmd.compare:
-                bless_one(step, cid, transcript)
+                step.bless(cid, transcript)
     # New expectation files show up in the diff only once git knows of them (as intent to add).
     expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
     if shutil.which("git") is None:

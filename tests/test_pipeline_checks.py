@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks, commands, run, verdicts  # noqa: E402
+from bookpipe import commands, diagrams, markdown, run, verdicts  # noqa: E402
 
 
 def streams_of(line: str, timeout: float = 10) -> tuple[str, int | None]:
@@ -90,7 +90,7 @@ BOX = """\
     (BOX.replace(".------.", ".---- -."), "ends in the air"),
 ], ids=["whole", "missing-corner", "corner-turned-line", "side-gone", "gap-in-top"])
 def test_a_broken_box_is_caught(drawing, needle):
-    problems = checks.diagram_problems(drawing.splitlines())
+    problems = diagrams.diagram_problems(drawing.splitlines())
     if needle is None:
         assert problems == []
     else:
@@ -101,7 +101,7 @@ def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
     """Chapter 10's cost.py imports slots_ring.py by name (`__import__(module)` over a table):
     that counts as running it; a cost.py that no longer names it leaves the page's listing of
     slots_ring.py unchecked, which is red."""
-    assert not [p for p in checks.script_problems() if "slots_ring.py" in p]
+    assert not [p for p in markdown.script_problems() if "slots_ring.py" in p]
     cost = (ROOT / "steps" / "10-classes" / "py" / "cost.py").resolve()
     real = type(cost).read_text
 
@@ -109,4 +109,4 @@ def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
         text = real(self, *args, **kwargs)
         return text.replace('"slots_ring"', '"other_ring"') if self.resolve() == cost else text
     monkeypatch.setattr(type(cost), "read_text", read_text)
-    assert [p for p in checks.script_problems() if "slots_ring.py" in p]
+    assert [p for p in markdown.script_problems() if "slots_ring.py" in p]

@@ -9,7 +9,8 @@ Subcommands (see `scripts/book help`):
   show NN ID       print one command's checked transcript as Markdown (used by the pages)
   step NN          run all of a chapter's commands, print each with its output, compare
   bless [NN ...]   run commands and rewrite their expectations, then show the diff
-  check            after `mdbook build`: fail on any failure report or unexpanded marker
+  check            after `mdbook build`: fail on any failure report, any check of the pages'
+                   Markdown, of the steps' definitions, of the by-hand scripts, or of the HTML
   summary          one summary of the failures `prepare` found (for `just serve`; never fails)
   list             list the steps and their commands
 """
@@ -20,14 +21,14 @@ import json
 import sys
 from pathlib import Path
 
-from .build import ensure_staged, stage
+from . import by_hand, definitions, markdown, rendered
+from .build import ensure_staged, sources_digest, stage
 from .cache import checked
-from .checks import cmd_check
 from .config import (CHECKED, FAILURES, MDBOOK_LOG, PYVER, READY, READY_TOKEN, ROOT, STAGE, STEPS,
                      WORK, Fail)
 from .run import run_command
 from .steps import all_steps, find_step
-from .verdicts import fail, judge, unbuilt_report, verdict
+from .verdicts import fail, failure_reports, judge, report_problems, unbuilt_report, verdict
 
 
 def cmd_show(nn: str, cid: str) -> int:
@@ -170,6 +171,35 @@ def prepare_all() -> None:
         for cid in step.commands:
             checked(step, cid, manifest)
     READY.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_check() -> int:
+    """After `mdbook build`. mdbook-cmdrun never fails a build: a failing command only leaves
+    `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker; mdbook itself
+    only logs a broken include. Catch all of these, print the runner's reports, check that pages
+    and definitions agree, then check the rendered pages as a browser gets them.
+
+    Each check is a function named `*_problems` that returns what it finds, one message each
+    (tests/test_drift.py holds a fault for every one of them and fails on a check without one);
+    this function and the check_* functions only gather them."""
+    problems = report_problems()
+    problems += rendered.mdbook_log_problems() + rendered.rendered_marker_problems()
+    problems += markdown.check_markdown() + definitions.check_definitions()
+    problems += by_hand.by_hand_problems()
+    # A failing output's box is no listing: the rendered pages are checked once every output is.
+    if rendered.html_pages() and not failure_reports():
+        problems += rendered.check_pages()
+    if problems:
+        sys.stderr.write("\n".join(p.rstrip("\n") for p in problems) + "\n\n")
+        sys.stderr.write(f"book check FAILED: {len(problems)} problem(s) (python3 is CPython {PYVER})\n")
+        return 1
+    n = sum(len(s.commands) for s in all_steps())
+    CHECKED.write_text(json.dumps({"python": PYVER, "version": sys.version.split()[0],
+                                   "sources": sources_digest()}))
+    print(f"book check: {len(rendered.html_pages())} pages, {n} commands, every output matches its "
+          f"expectation under CPython {PYVER}, and every page renders its listings and outputs "
+          "intact")
+    return 0
 
 
 def cmd_summary() -> int:

@@ -46,7 +46,6 @@ PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 BASE_VERSION = "3.11"
 VERIFIED = ("3.11", "3.12", "3.13", "3.14", "3.15")
 
-MARKER = r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->"
 
 
 def python_env() -> dict[str, str]:

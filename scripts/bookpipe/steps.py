@@ -16,6 +16,10 @@ from .config import BASE_VERSION, PYVER, STEPS, VERIFIED, Fail
 # `1| ` where it starts like a marked line). The page shows the lines without these marks.
 STREAM_MARKS = ("1| ", "2| ", "&| ")
 
+# The one kind of included script that no command runs: each chapter's by-hand.sh, the staging a
+# reader types in the repository itself, which by_hand.by_hand_problems() runs.
+BY_HAND = "by-hand.sh"
+
 
 # ---------------------------------------------------------------------------------------------
 # Steps and their command definitions

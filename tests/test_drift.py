@@ -58,7 +58,7 @@ New: output_out_of_order (a page shows its outputs in the order of commands.toml
 sync_sources_built_but_no_record (and the two other cases of the rule), a fault for each check that
 had none (anchor_that_is_never_closed, missing_page, html_output_that_is_not_intact,
 unexpanded_marker[error], report_problems in stale_expectation), and the two meta-tests at the end.
-"""
+Later: misspelt_key (a key of commands.toml that no record has)."""
 
 import ast
 import os
@@ -707,6 +707,21 @@ def test_env_the_page_does_not_show(book):
     with red(definitions.settings_problems, r"chapter 02 .*: command `import` sets `env` \(PYTHONPATH\), "
              r"which its page does not show"):
         definitions.settings_problems()
+
+
+# A key of commands.toml that no record has: ignored, it would leave its command with the default.
+@pytest.mark.parametrize("chapter, old, new, needle", [
+    ("02-c-extension", 'id = "import"\n', 'id = "import"\ntimout = 60\n',
+     r"chapter 02 .*: commands\.toml: command `import` has an unknown key `timout`; the keys it may "
+     r"hold are id, run, cwd, env, timeout, "),
+    ("01-shared-library", '{ run = "./main", status = 127 }', '{ run = "./main", stauts = 127 }',
+     r"chapter 01 .*: line 2 of command `loader-not-found`'s `run` has an unknown key `stauts`; the "
+     r"keys it may hold are run, status, hidden, timeout "),
+], ids=["command", "line"])
+def test_misspelt_key(book, chapter, old, new, needle):
+    book.edit(f"steps/{chapter}/commands.toml", old, new)
+    with red(definitions.key_problems, needle):
+        assert cli.cmd_check() == 1
 
 
 # --- Content, not modification times, decides what cargo rebuilds --------------------------------

@@ -11,7 +11,7 @@ ground up; each imports only modules above it in this list:
   run          running a command: clean environment, work folder, timeouts, subreaper
   verdicts     judging a run or a cached output; failure reports, boxes and page outputs
   markdown     the checks of the pages' Markdown (markers, includes, listings, order, numbers)
-  definitions  the checks of the steps' definitions (settings, expectations, build scripts, anchors)
+  definitions  the checks of the steps' definitions (keys, settings, expectations, anchors)
   cache        a command's checked output: from the cache of passing results, or run and judged
   rendered     the checks of what mdbook wrote: its log, the rendered HTML
   by_hand      each chapter's by-hand.sh run, and held to the files the book's commands used

@@ -122,10 +122,8 @@ class Chapter:
 class Unknown:
     """A key that no record has: a misspelling (`timout`), or a key the pipeline never read."""
 
-    command: str | None
-    """The command it is in (None: the file's top level)."""
     where: str
-    """The table it is in, for a reader: "command `x`, line 2 of `run`"."""
+    """The table it is in, for a reader: "line 2 of command `x`'s `run`"."""
     key: str
     known: tuple[str, ...]
     """The keys that table may hold."""
@@ -135,30 +133,28 @@ def read(path: Path) -> tuple[Chapter, list[Unknown]]:
     """The file as records, and the keys in it that no record has."""
     data = tomllib.loads(path.read_text())
     unknown: list[Unknown] = []
-    chapter = known(Chapter, data, path, None, "the file", unknown)
+    chapter = known(Chapter, data, path, "the file", unknown)
     commands = []
     for i, raw in enumerate(chapter.pop("command", []), 1):
         cid = raw.get("id") if isinstance(raw.get("id"), str) else None
         what = f"command `{cid}`" if cid else f"command {i}"
-        cmd = known(Command, raw, path, cid, what, unknown)
+        cmd = known(Command, raw, path, what, unknown)
         cmd["run"] = [Line(**known(Line, {"run": line} if isinstance(line, str) else line, path,
-                                   cid, f"{what}, line {n} of `run`", unknown))
+                                   f"line {n} of {what}'s `run`", unknown))
                       for n, line in enumerate(cmd["run"], 1)]
         if "table" in cmd:
-            cmd["table"] = Table(**known(Table, cmd["table"], path, cid, f"{what}'s `table`",
-                                         unknown))
-        cmd["ratio"] = [Ratio(**known(Ratio, r, path, cid, f"{what}, ratio {n}", unknown))
+            cmd["table"] = Table(**known(Table, cmd["table"], path, f"{what}'s `table`", unknown))
+        cmd["ratio"] = [Ratio(**known(Ratio, r, path, f"ratio {n} of {what}", unknown))
                         for n, r in enumerate(cmd.get("ratio", []), 1)]
         commands.append(Command(**cmd))
     return Chapter(**chapter, command=commands), unknown
 
 
-def known(record: type, table: dict, path: Path, command: str | None, where: str,
-          unknown: list[Unknown]) -> dict:
+def known(record: type, table: dict, path: Path, where: str, unknown: list[Unknown]) -> dict:
     """The entries of `table` that are fields of `record`, each other key noted in `unknown`; a
     missing key that has no default is an error."""
     names = tuple(f.name for f in fields(record))
-    unknown += [Unknown(command, where, key, names) for key in table if key not in names]
+    unknown += [Unknown(where, key, names) for key in table if key not in names]
     missing = [f.name for f in fields(record) if f.name not in table and f.default is MISSING
                and f.default_factory is MISSING]
     if missing:

@@ -1,5 +1,6 @@
-"""The checks of the steps' definitions: what commands.toml sets, the expectations under
-expected/, the build scripts' rerun rules, and the ANCHOR comments of the steps' files."""
+"""The checks of the steps' definitions: the keys of commands.toml and what they set, the
+expectations under expected/, the build scripts' rerun rules, and the ANCHOR comments of the
+steps' files."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from .steps import all_steps, version_key
 
 def check_definitions() -> list[str]:
     """The steps' definitions hold to their rules."""
-    return expectation_problems() + build_script_problems() + settings_problems() + anchor_problems()
+    problems = key_problems() + settings_problems() + expectation_problems()
+    return problems + build_script_problems() + anchor_problems()
+
+
+def key_problems() -> list[str]:
+    """Every key of a commands.toml is a field of its record (commands.py): a misspelt one would
+    be ignored, and its command run with the default (`timout = 60`: 30 seconds)."""
+    return [f"{step.label}: commands.toml: {u.where} has an unknown key `{u.key}`; the keys it "
+            f"may hold are {', '.join(u.known)} (scripts/bookpipe/commands.py says what each means)"
+            for step in all_steps() for u in step.unknown_keys]
 
 
 def settings_problems() -> list[str]:

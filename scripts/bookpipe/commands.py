@@ -64,7 +64,8 @@ class Command:
     """Its lines, in order (a string or a `Line` table each); the transcript is `$ line` and the
     line's output, for each line that is not hidden."""
     cwd: str | None = None
-    """The folder, inside the staged files, it runs in; the page shows it before each prompt."""
+    """The folder, inside the staged files, it runs in; the page shows it before each prompt
+    (so `book check` refuses it with `html`, which shows none)."""
     env: dict[str, str] = field(default_factory=dict)
     """Variables added to its environment. `book check` refuses them (the page would not show
     them): write `NAME=value command` in the line instead."""

@@ -42,7 +42,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks, config  # noqa: E402  (the pipeline: pages, markers, checked outputs)
+from bookpipe import config, pages  # noqa: E402  (the pipeline: pages, markers, checked outputs)
 
 BROWSER_DIR = ROOT / "tests" / "browser"
 COLLECT = BROWSER_DIR / "collect.mjs"
@@ -91,7 +91,7 @@ def needs() -> None:
 
 
 def page_paths() -> list[str]:
-    return [str(md.relative_to(config.BOOK_SRC).with_suffix(".html")) for md in checks.summary_pages()]
+    return [str(md.relative_to(config.BOOK_SRC).with_suffix(".html")) for md in pages.summary_pages()]
 
 
 class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -166,9 +166,9 @@ def expected_outputs(ready: Path = config.READY) -> dict[str, list[tuple[str, st
     outputs that the build wrote (target/book-work/ready): a console block's text, the CPython
     version note under it, or the text of an HTML output."""
     found: dict[str, list[tuple[str, str, str]]] = {}
-    for md, path in zip(checks.summary_pages(), page_paths()):
+    for md, path in zip(pages.summary_pages(), page_paths()):
         wanted = found.setdefault(path, [])
-        for nn, cid in re.findall(config.MARKER, md.read_text()):
+        for nn, cid in pages.shown(md.read_text()):
             name = f"{nn.zfill(2)} {cid}"
             out = (ready / f"{nn.zfill(2)}-{cid}.md").read_text()
             body = re.match(r"(`{3,})console\n(.*?)\1\n(.*)", out, flags=re.DOTALL)
@@ -225,12 +225,12 @@ def scrolling(report: dict) -> tuple[int, int]:
 
 def search_problems(report: dict) -> list[str]:
     found = report["search"]["results"]
-    pages = [r["href"].split("?")[0].split("#")[0].rsplit("/", 1)[-1] for r in found]
+    hits = [r["href"].split("?")[0].split("#")[0].rsplit("/", 1)[-1] for r in found]
     if not found:
         return [f"searching for {report['search']['word']!r} finds nothing "
                 f"(the search says: {report['search']['header']!r})"]
-    if not set(pages) <= set(page_paths()):
-        return [f"searching for {report['search']['word']!r} leads out of the book: {pages}"]
+    if not set(hits) <= set(page_paths()):
+        return [f"searching for {report['search']['word']!r} leads out of the book: {hits}"]
     return []
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks, config  # noqa: E402
+from bookpipe import config, pages  # noqa: E402
 
 INCLUDE = re.compile(r"^\{\{#include\s+(\S+?)(?::(\S+))?\}\}\s*$")
 FENCE = re.compile(r"^(`{3,})\w*\s*$")
@@ -36,7 +36,7 @@ def expected_label(md: Path, includes: list[re.Match]) -> str | None:
     if not sel:
         return label + "</span>"
     text = path.read_text()
-    shown, _ = checks.select_lines(text, sel)
+    shown, _ = pages.select_lines(text, sel)
     everything = "".join(l for l in text.splitlines(keepends=True) if not ANCHOR_LINE.search(l))
     shown, everything = shown.strip("\n"), everything.strip("\n")
     if shown == everything:
@@ -85,9 +85,8 @@ def chapter_problems(md: Path, text: str) -> list[str]:
 
 def chapters() -> list[Path]:
     # A chapter's own sub-pages (ch07-complete-crates) have its number but are not chapters.
-    pages = checks.summary_pages()
     seen, firsts = set(), []
-    for md in pages:
+    for md in pages.summary_pages():
         nn = md.name[:4]
         if nn.startswith("ch") and nn not in seen:
             seen.add(nn)
@@ -96,7 +95,7 @@ def chapters() -> list[Path]:
 
 
 def test_every_listing_names_its_file():
-    problems = [p for md in checks.summary_pages() for p in label_problems(md, md.read_text())]
+    problems = [p for md in pages.summary_pages() for p in label_problems(md, md.read_text())]
     assert problems == []
 
 
@@ -139,7 +138,7 @@ def caption_problems(md: Path, text: str) -> list[str]:
 
 
 def test_no_listing_is_captioned_twice():
-    problems = [p for md in checks.summary_pages() for p in caption_problems(md, md.read_text())]
+    problems = [p for md in pages.summary_pages() for p in caption_problems(md, md.read_text())]
     assert problems == []
 
 

@@ -2,7 +2,7 @@
 each library to the name Python looks for, put sum.h next to main.c (steps/NN-*/by-hand.sh,
 included on the pages). Run them, and check that they gather exactly the files, byte for byte,
 that the book's own commands ran with (target/book-work/stage/NN, staged by `just build`). The
-build's own check (scripts/bookpipe/checks.py, by_hand_problems) runs them in a folder laid out as
+build's own check (scripts/bookpipe/by_hand.py, by_hand_problems) runs them in a folder laid out as
 the repository is; this runs them in the repository itself, as a reader does, and compares the
 same way."""
 
@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, STAGE
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks  # noqa: E402
+from bookpipe import by_hand  # noqa: E402
 
 SCRIPTS = sorted((ROOT / "steps").glob("[0-9][0-9]-*/by-hand.sh"))
 
@@ -42,6 +42,6 @@ def test_by_hand_gathers_what_the_book_ran(script):
                PYO3_PYTHON=str(venv / "python"))
     proc = subprocess.run(["sh", str(script)], cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    difference = checks.gathering_difference(checks.gathered_files(run), staged)
+    difference = by_hand.gathering_difference(by_hand.gathered_files(run), staged)
     assert not difference, (f"{script.relative_to(ROOT)} gathers other files than the book's "
                             f"commands ran with: {difference}")

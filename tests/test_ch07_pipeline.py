@@ -27,6 +27,6 @@ def test_optional_source_is_skipped_only_when_missing(tmp_path):
 
 
 def test_html_commands_print_their_output_raw():
-    assert verdicts.markdown("<table></table>\n", {"html": True}) == "<table></table>\n"
-    assert verdicts.markdown("$ ls\nx\n", {}).startswith("```console\n$ ls\n")
+    assert verdicts.markdown("<table></table>\n", html=True) == "<table></table>\n"
+    assert verdicts.markdown("$ ls\nx\n", html=False).startswith("```console\n$ ls\n")
 

@@ -2,8 +2,8 @@
 red from the check that must catch it.
 
 A check is a function of the pipeline named `*_problems` that returns what it finds; `book check`
-runs them (checks.cmd_check), and prints the reports that `prepare` wrote for the outputs that
-failed theirs (verdicts.checked). The tests here run in this process, on the pipeline's own
+runs them (cli.cmd_check), and prints the reports that `prepare` wrote for the outputs that
+failed theirs (cache.checked). The tests here run in this process, on the pipeline's own
 functions, in a copy of what the main build (`just build`) left: the pages, the step sources, the
 rendered HTML, the checked page outputs, the staged files and the cached outputs. A fault is
 injected into those real files, and `red(check, needles)` expects that check (wherever the
@@ -58,7 +58,7 @@ New: output_out_of_order (a page shows its outputs in the order of commands.toml
 sync_sources_built_but_no_record (and the two other cases of the rule), a fault for each check that
 had none (anchor_that_is_never_closed, missing_page, html_output_that_is_not_intact,
 unexpanded_marker[error], report_problems in stale_expectation), and the two meta-tests at the end.
-"""
+Later: misspelt_key (a key of commands.toml that no record has)."""
 
 import ast
 import os
@@ -75,12 +75,14 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import build, checks, cli, config, run, steps, verdicts  # noqa: E402
+from bookpipe import (build, by_hand, cache, cli, commands, config,  # noqa: E402
+                      definitions, diagrams, markdown, pages, rendered, run, steps, verdicts)
 
 # What the main build (`just build`) left, whose files the faults are injected into (in a copy).
 BUILT = ROOT / "target"
 PIPELINE = ROOT / "scripts" / "bookpipe"
-MODULES = (config, steps, build, run, verdicts, checks, cli)
+MODULES = (config, commands, steps, build, run, verdicts, cache, pages, diagrams, markdown, rendered,
+           definitions, by_hand, cli)
 
 
 class Book:
@@ -218,7 +220,7 @@ def run_and_judge(step: steps.Step, cid: str) -> str | None:
 
 def test_copy_is_green(book):
     """The copy, untouched, passes every check: each fault below is what turns it red."""
-    assert checks.cmd_check() == 0
+    assert cli.cmd_check() == 0
 
 
 # --- What `prepare` judges: each command's output ----------------------------------------------
@@ -228,20 +230,20 @@ def test_stale_expectation(book):
     book.edit("steps/02-c-extension/expected/import.txt", "42", "41")
     step, manifest = book.step("02"), book.stage("02")
     with red(verdicts.comparison_problems, r"its output differs from the expectation$"):
-        report = verdicts.checked(step, "import", manifest)
+        report = cache.checked(step, "import", manifest)
     assert re.search(r"FAILED: chapter 02 .*command `import`", report)
     assert re.search(r"(?m)^-41$", report) and re.search(r"(?m)^\+42$", report)
     assert "just bless 02" in report
     # `book check` prints it, and the page shows it.
-    with red(checks.report_problems, r"FAILED: chapter 02 .*command `import`"):
-        assert checks.cmd_check() == 1
+    with red(verdicts.report_problems, r"FAILED: chapter 02 .*command `import`"):
+        assert cli.cmd_check() == 1
     assert 'class="book-failure"' in (book.work / "ready" / "02-import.md").read_text()
 
 
 def test_failing_command(book):
     book.edit("steps/02-c-extension/commands.toml", "print(foo.sum(40, 2))", "print(foo.sum(40))")
     book.stage("02")
-    with red(run.status_problems, r"exited with status 1, expected 0"):
+    with red(verdicts.status_problems, r"exited with status 1, expected 0"):
         report = run_and_judge(book.step("02"), "import")
     assert "TypeError" in report
 
@@ -260,7 +262,7 @@ def test_hang(book, line):
               f'timeout = 1\nrun = ["{line.format(marker=marker)}"]')
     book.stage("02")
     start = time.monotonic()
-    with red(run.status_problems, r"was still running after its timeout of 1 s, so it and every "
+    with red(verdicts.status_problems, r"was still running after its timeout of 1 s, so it and every "
              r"process it started were killed"):
         report = run_and_judge(book.step("02"), "import")
     assert time.monotonic() - start < 30, "the run waited for the detached process"
@@ -279,8 +281,8 @@ def test_commands_environment(book, monkeypatch, tmp_path):
     book.edit("steps/02-c-extension/commands.toml",
               'run = ["python3 -c \'import foo; print(foo.sum(40, 2))\'"]', 'run = ["env | sort"]')
     book.stage("02")
-    transcript, problems = run.run_command(book.step("02"), "import")
-    assert problems == []
+    transcript, lines = run.run_command(book.step("02"), "import")
+    assert verdicts.judge(book.step("02"), "import", transcript, lines, compare=False) == []
     names = set(re.findall(r"(?m)^([A-Z_][A-Z0-9_]*)=", transcript))
     assert names <= {"PATH", "HOME", "CARGO_HOME", "RUSTUP_HOME", "LC_ALL", "TERM", "NO_COLOR",
                      "RUST_BACKTRACE", "PYTHONDONTWRITEBYTECODE", "PWD", "SHLVL", "_", "OLDPWD"}, names
@@ -294,13 +296,13 @@ def test_wrong_shape(book, fault):
     if fault == "empty":
         book.edit("steps/04-concurrency/commands.toml", 'run = ["python3 scaling.py"]', 'run = ["true"]')
         book.stage("04")
-        with red(run.shape_problems, r"its output is empty"):
+        with red(verdicts.shape_problems, r"its output is empty"):
             report = run_and_judge(book.step("04"), "scaling")
         assert re.search(r"FAILED: chapter 04 .*command `scaling`", report)
     else:  # what `python3 scaling.py | head -2` leaves of the real output: its header and one row
         text = "".join(cached_output("04", "scaling").splitlines(keepends=True)[:3])
-        with red(run.shape_problems, r"no match for the `shape` regex '\^count_primes_nogil"):
-            run.shape_problems(book.step("04").command("scaling"), text)
+        with red(verdicts.shape_problems, r"no match for the `shape` regex '\^count_primes_nogil"):
+            verdicts.shape_problems(book.step("04").command("scaling"), text)
 
 
 def test_quoted_line_gone(book):
@@ -309,8 +311,8 @@ def test_quoted_line_gone(book):
     text = cached_output("04", "bench-lines")
     assert "gil-release speed-up (2 threads)" in text
     text = text.replace("gil-release speed-up (2 threads)", "speed-up with the GIL released")
-    with red(run.shape_problems, r"no match for the `shape` regex '[^']*gil-release speed-up"):
-        run.shape_problems(book.step("04").command("bench-lines"), text)
+    with red(verdicts.shape_problems, r"no match for the `shape` regex '[^']*gil-release speed-up"):
+        verdicts.shape_problems(book.step("04").command("bench-lines"), text)
 
 
 def table_with(fault: str, text: str) -> str:
@@ -336,8 +338,8 @@ def table_with(fault: str, text: str) -> str:
 ])
 def test_table_without_sense(book, fault, needle):
     cmd = book.step("07").command("table")
-    with red(run.table_problems, needle), red(run.shape_problems, needle):
-        run.shape_problems(cmd, table_with(fault, cached_output("07", "table")))
+    with red(verdicts.table_problems, needle), red(verdicts.shape_problems, needle):
+        verdicts.shape_problems(cmd, table_with(fault, cached_output("07", "table")))
 
 
 def test_ratio_that_disagrees_with_its_counts(book):
@@ -345,16 +347,16 @@ def test_ratio_that_disagrees_with_its_counts(book):
     def inverted(m: re.Match) -> str:
         return f"{m.group(1)}{1 / float(m.group(2)):.2f}"
     text = re.sub(r"(?m)^(ratio [^:]+: )(\d+\.\d+)", inverted, cached_output("08", "zero-cost"))
-    with red(run.ratio_problems, r"its ratio 0\.\d\d \(matched by .*helper/raw-fastcall.*\) "
+    with red(verdicts.ratio_problems, r"its ratio 0\.\d\d \(matched by .*helper/raw-fastcall.*\) "
              r"disagrees with the figures it comes from: \d+ / \d+ = 1\."):
-        run.shape_problems(book.step("08").command("zero-cost"), text)
+        verdicts.shape_problems(book.step("08").command("zero-cost"), text)
 
 
 def test_newline_only_drift_says_so(book):
     f = book.root / "steps/02-c-extension/expected/import.txt"
     f.write_text(f.read_text() + "\n")
     with red(verdicts.comparison_problems, r"differs from the expectation: only the final newline"):
-        verdicts.verdict(book.step("02"), "import", cached_output("02", "import"), [])
+        verdicts.verdict(book.step("02"), "import", cached_output("02", "import"))
 
 
 def test_output_that_changes_stream(book):
@@ -384,7 +386,7 @@ def test_version_specific_expectation_is_used(book):
     variant = expected / f"import@{config.PYVER}.txt"
     variant.write_text((expected / "import.txt").read_text().replace("42", "41"))
     with red(verdicts.comparison_problems, r"differs from the expectation"):
-        report = verdicts.verdict(book.step("02"), "import", cached_output("02", "import"), [])
+        report = verdicts.verdict(book.step("02"), "import", cached_output("02", "import"))
     assert re.search(rf"expected \(steps/02-c-extension/expected/import@{re.escape(config.PYVER)}"
                      r"\.txt\)", report), report
     assert re.search(r"(?m)^-41$", report), report
@@ -393,9 +395,9 @@ def test_version_specific_expectation_is_used(book):
 def test_tampered_cache_is_not_shown(book):
     """A cached result is shown only while it equals its expectation, whatever the cache holds."""
     step, manifest = book.step("02"), book.stage("02")
-    cached = book.work / "cache" / f"02-import-{verdicts.cache_key(step, 'import', manifest)}.txt"
+    cached = book.work / "cache" / f"02-import-{cache.cache_key(step, 'import', manifest)}.txt"
     cached.write_text(cached_output("02", "import").replace("42", "41"))
-    assert verdicts.checked(step, "import", manifest) is None
+    assert cache.checked(step, "import", manifest) is None
     shown = (book.work / "ready" / "02-import.md").read_text()
     assert re.search(r"(?m)^42$", shown) and not re.search(r"(?m)^41$", shown), shown
     assert cached.read_text() == cached_output("02", "import")
@@ -423,8 +425,8 @@ def test_python_environment_is_in_the_cache_key(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "VENV", tmp_path / "venv")
 
     def digest():
-        monkeypatch.setattr(verdicts, "_ENVIRONMENT", None)
-        return verdicts.environment_digest()
+        monkeypatch.setattr(cache, "_ENVIRONMENT", None)
+        return cache.environment_digest()
     first = digest()
     (site / "maturin-1.16.0.dist-info").rename(site / "maturin-1.15.0.dist-info")
     second = digest()
@@ -442,8 +444,8 @@ def test_mdbook_error(book):
     with open(book.work / "mdbook.log", "a") as log:
         log.write('[ERROR] (mdbook::preprocess::links): Error updating "{{#playground '
                   '../steps/02-c-extension/nofile.rs}}", Could not read file\n')
-    with red(checks.mdbook_log_problems, r"mdbook reported: .*\[ERROR\]"):
-        checks.mdbook_log_problems()
+    with red(rendered.mdbook_log_problems, r"mdbook reported: .*\[ERROR\]"):
+        rendered.mdbook_log_problems()
 
 
 @pytest.mark.parametrize("left", ["<!-- cmdrun ../scripts/book show 02 import -->",
@@ -454,10 +456,10 @@ def test_unexpanded_marker(book, left):
     outside the pipeline (its error): both only render."""
     page = book.html("ch02-c-extension.html")
     page.write_text(page.read_text().replace('<h2 id="recap">', f"{left}\n<h2 id=\"recap\">", 1))
-    with red(checks.rendered_marker_problems,
+    with red(rendered.rendered_marker_problems,
              r"ch02-c-extension\.html: (a cmdrun marker was left unexpanded|mdbook-cmdrun reported "
              r"an error that left no report)"):
-        checks.rendered_marker_problems()
+        rendered.rendered_marker_problems()
 
 
 def test_second_title(book):
@@ -465,8 +467,8 @@ def test_second_title(book):
     # what mdbook renders of it
     page = book.html("ch02-c-extension.html")
     page.write_text(re.sub(r'<h2 (id="importing-it".*?)</h2>', r"<h1 \1</h1>", page.read_text()))
-    with red(checks.heading_problems, r"ch02-c-extension\.md: the rendered page has 2 <h1> headings"):
-        assert checks.check_pages()
+    with red(rendered.heading_problems, r"ch02-c-extension\.md: the rendered page has 2 <h1> headings"):
+        assert rendered.check_pages()
 
 
 def test_output_block_that_does_not_render(book):
@@ -479,9 +481,9 @@ def test_output_block_that_does_not_render(book):
                      r"print\(foo\.sum\(40, 2\)\)'\n42\n)</code></pre>")
     assert pre.search(page.read_text()), "the page no longer renders chapter 2's import as expected"
     page.write_text(pre.sub(r"<div>\n```console\n\1```\n</div>", page.read_text()))
-    with red(checks.listing_problems, r"book/ch02-c-extension\.md: listing \d+ of \d+ \(it starts "
+    with red(rendered.listing_problems, r"book/ch02-c-extension\.md: listing \d+ of \d+ \(it starts "
              r"\"\$ python3 -c 'import foo; print\(foo\.sum\(40, 2\)\)'\"\) does not render exactly"):
-        checks.check_pages()
+        rendered.check_pages()
 
 
 def test_unclosed_html(book):
@@ -489,16 +491,16 @@ def test_unclosed_html(book):
     for name in ("ch01-shared-library.html", "print.html"):  # print.html: ch01's is the first recap
         page = book.html(name)
         page.write_text(page.read_text().replace('<h2 id="recap">', '<details>\n<h2 id="recap">', 1))
-    with red(checks.unclosed_problems, r"book/ch01-shared-library\.md: <details> \(before .*\) is "
+    with red(rendered.unclosed_problems, r"book/ch01-shared-library\.md: <details> \(before .*\) is "
              r"never closed", r"print\.html \(the whole book on one page\): <details>"):
-        checks.check_pages()
+        rendered.check_pages()
 
 
 def test_missing_page(book):
     book.html("ch05-hard-way.html").unlink()
-    with red(checks.missing_page_problems, r"book/ch05-hard-way\.md: mdbook rendered no "
+    with red(rendered.missing_page_problems, r"book/ch05-hard-way\.md: mdbook rendered no "
              r"ch05-hard-way\.html"):
-        checks.check_pages()
+        rendered.check_pages()
 
 
 def test_html_output_that_is_not_intact(book):
@@ -508,9 +510,9 @@ def test_html_output_that_is_not_intact(book):
                if "<code>py-def</code>" in l)
     assert row.strip() in page.read_text()
     page.write_text(page.read_text().replace(row.strip(), ""))
-    with red(checks.html_output_problems, r"ch07-call-overhead\.md: the HTML output of 07 `table` "
+    with red(rendered.html_output_problems, r"ch07-call-overhead\.md: the HTML output of 07 `table` "
              r"is not intact on the page; missing: '<tr><td><code>py-def"):
-        checks.check_pages()
+        rendered.check_pages()
 
 
 # --- What `book check` reads of the sources: pages and definitions -------------------------------
@@ -519,17 +521,17 @@ def test_html_output_that_is_not_intact(book):
 def test_unknown_command_on_a_page(book):
     book.edit("book/ch02-c-extension.md", "## Importing it",
               "## Importing it\n\n<!-- cmdrun ../scripts/book show 02 no-such-command -->\n")
-    with red(checks.marker_problems, r"ch02-c-extension\.md: .*no command 'no-such-command'"):
-        checks.marker_problems()
+    with red(markdown.marker_problems, r"ch02-c-extension\.md: .*no command 'no-such-command'"):
+        markdown.marker_problems()
 
 
 def test_marker_on_a_page_outside_the_summary(book):
     marker = "<!-- cmdrun ../scripts/book show 02 import -->"
     book.edit("book/ch02-c-extension.md", marker, "")
     (book.root / "book/unlisted.md").write_text(f"# Not in the summary\n\n{marker}\n")
-    with red(checks.marker_problems, r"book/unlisted\.md runs commands but is not in book/SUMMARY\.md",
+    with red(markdown.marker_problems, r"book/unlisted\.md runs commands but is not in book/SUMMARY\.md",
              r"command `import` is defined but no rendered page shows it"):
-        checks.marker_problems()
+        markdown.marker_problems()
 
 
 def test_output_out_of_order(book):
@@ -540,10 +542,10 @@ def test_output_out_of_order(book):
     book.edit("book/ch01-shared-library.md", first, "@@")
     book.edit("book/ch01-shared-library.md", second, first)
     book.edit("book/ch01-shared-library.md", "@@", second)
-    with red(checks.order_problems, r"book/ch01-shared-library\.md: the output of 01 "
+    with red(markdown.order_problems, r"book/ch01-shared-library\.md: the output of 01 "
              r"`loader-not-found` follows that of `loader-wrong-way`, while "
              r"steps/01-shared-library/commands\.toml defines `loader-not-found` first"):
-        checks.order_problems()
+        markdown.order_problems()
 
 
 @pytest.mark.parametrize("old, new, needle", [
@@ -555,23 +557,23 @@ def test_output_out_of_order(book):
 ], ids=["anchor-prefix", "spaced-missing-file", "line-range"])
 def test_broken_include(book, old, new, needle):
     book.edit("book/ch02-c-extension.md", old, new)
-    with red(checks.include_problems, r"book/ch02-c-extension\.md: `\{\{ ?#include", needle):
-        checks.include_problems()
+    with red(markdown.include_problems, r"book/ch02-c-extension\.md: `\{\{ ?#include", needle):
+        markdown.include_problems()
 
 
 def test_anchor_that_is_never_closed(book):
     book.edit("steps/02-c-extension/foo.c", "// ANCHOR_END: all\n", "")
-    with red(checks.anchor_problems, r"steps/02-c-extension/foo\.c: anchor `all` is not both opened "
+    with red(definitions.anchor_problems, r"steps/02-c-extension/foo\.c: anchor `all` is not both opened "
              r"and closed"):
-        checks.anchor_problems()
+        definitions.anchor_problems()
 
 
 def test_include_inside_a_list_item(book):
     book.edit("book/ch02-c-extension.md", "```c\n{{#include ../steps/02-c-extension/foo.c:all}}\n```",
               "- The whole file:\n\n  ```c\n  {{#include ../steps/02-c-extension/foo.c:all}}\n  ```")
-    with red(checks.structure_problems, r"book/ch02-c-extension\.md:\d+: `\{\{#include "
+    with red(markdown.structure_problems, r"book/ch02-c-extension\.md:\d+: `\{\{#include "
              r"\.\./steps/02-c-extension/foo\.c:all\}\}` is in an indented listing"):
-        checks.structure_problems(book.root / "book/ch02-c-extension.md")
+        markdown.structure_problems(book.root / "book/ch02-c-extension.md")
 
 
 # (1) Every include renders exactly and alone; (6) every marker goes through the checked pipeline.
@@ -606,11 +608,11 @@ def test_include_inside_a_list_item(book):
 def test_page_that_would_lie(book, page, old, new, check, needle):
     book.edit(f"book/{page}", old, new)
     if check == "include_problems":
-        with red(checks.include_problems, needle):
-            checks.check_sources()
+        with red(markdown.include_problems, needle):
+            markdown.check_markdown()
     else:
-        with red(checks.structure_problems, needle):
-            checks.check_sources()
+        with red(markdown.structure_problems, needle):
+            markdown.check_markdown()
 
 
 # (4) A diagram that does not render as drawn: a box with a missing corner, a side that does not
@@ -624,10 +626,10 @@ def test_page_that_would_lie(book, page, old, new, check, needle):
 ], ids=["missing-corner", "side-that-does-not-meet"])
 def test_broken_diagram(book, page, old, new, needle):
     book.edit(f"book/{page}", old, new)
-    with red(checks.diagram_problems, needle), \
-            red(checks.structure_problems, rf"book/{re.escape(page)}:\d+: the diagram opened at "
+    with red(diagrams.diagram_problems, needle), \
+            red(markdown.structure_problems, rf"book/{re.escape(page)}:\d+: the diagram opened at "
                 rf"line \d+: " + needle):
-        checks.structure_problems(book.root / "book" / page)
+        markdown.structure_problems(book.root / "book" / page)
 
 
 def test_sidebar_numbers_that_disagree(book):
@@ -637,9 +639,9 @@ def test_sidebar_numbers_that_disagree(book):
     four = "- [Threads and the GIL](ch04-concurrency.md)\n"
     assert three in text and four in text
     summary.write_text(text.replace(three, "@@").replace(four, three).replace("@@", four))
-    with red(checks.numbering_problems, r"the sidebar numbers ch04-concurrency\.md \('Threads and "
+    with red(markdown.numbering_problems, r"the sidebar numbers ch04-concurrency\.md \('Threads and "
              r"the GIL'\) as chapter 3"):
-        checks.numbering_problems()
+        markdown.numbering_problems()
 
 
 # (6) An expectation that is not compared, is shadowed, or repeats the one below it.
@@ -662,26 +664,26 @@ def test_expectation_that_is_never_checked(book, fault, needle):
                   'id = "import"\ncompare = false\nshape = ["^42$"]\n')
     else:
         (expected / "gone.txt").write_text(base)
-    with red(checks.expectation_problems, needle):
-        checks.expectation_problems()
+    with red(definitions.expectation_problems, needle):
+        definitions.expectation_problems()
 
 
 # (3) A build script's rerun-if-changed must not hide a source it reads.
 def test_build_script_that_hides_a_module(book):
     book.edit("steps/01-shared-library/build.rs", 'rerun-if-changed=src"', 'rerun-if-changed=src/lib.rs"')
     (book.root / "steps/01-shared-library/src/twice.rs").write_text("pub fn twice() {}\n")
-    with red(checks.build_script_problems, r"steps/01-shared-library/build\.rs: reruns for "
+    with red(definitions.build_script_problems, r"steps/01-shared-library/build\.rs: reruns for "
              r"src/lib\.rs but not for src/twice\.rs"):
-        checks.build_script_problems()
+        definitions.build_script_problems()
 
 
 # (6) Every script a page includes runs in `just build`.
 def test_included_script_that_no_build_runs(book):
     book.edit("steps/04-concurrency/commands.toml", '"exit_busy.py" = "src:py/exit_busy.py"\n', "")
-    with red(checks.script_problems, r"book/ch04-concurrency\.md: `\{\{#include "
+    with red(markdown.script_problems, r"book/ch04-concurrency\.md: `\{\{#include "
              r"\.\./steps/04-concurrency/py/exit_busy\.py:all\}\}` shows "
              r"steps/04-concurrency/py/exit_busy\.py, which no command of `just build` runs"):
-        checks.script_problems()
+        markdown.script_problems()
 
 
 def test_by_hand_staging_that_differs(book, monkeypatch):
@@ -692,19 +694,34 @@ def test_by_hand_staging_that_differs(book, monkeypatch):
     monkeypatch.setenv("CARGO_TARGET_DIR", str(BUILT))
     book.edit("steps/02-c-extension/by-hand.sh", "cp ../../../steps/02-c-extension/py/overflow.py .\n", "")
     shutil.copystat(ROOT / "steps/02-c-extension/by-hand.sh", book.root / "steps/02-c-extension/by-hand.sh")
-    with red(checks.by_hand_problems, r"chapter 02 .*: steps/02-c-extension/by-hand\.sh, which its "
+    with red(by_hand.by_hand_problems, r"chapter 02 .*: steps/02-c-extension/by-hand\.sh, which its "
              r"page shows, gathers other files than the book's commands ran with: only by hand \[\], "
              r"only staged \['overflow\.py'\]"):
-        checks.by_hand_problems()
+        by_hand.by_hand_problems()
 
 
 # (2) What a command runs with is on its page: no environment of its own.
 def test_env_the_page_does_not_show(book):
     book.edit("steps/02-c-extension/commands.toml", 'id = "import"\n',
               'id = "import"\nenv = { PYTHONPATH = "py" }\n')
-    with red(checks.settings_problems, r"chapter 02 .*: command `import` sets `env` \(PYTHONPATH\), "
+    with red(definitions.settings_problems, r"chapter 02 .*: command `import` sets `env` \(PYTHONPATH\), "
              r"which its page does not show"):
-        checks.settings_problems()
+        definitions.settings_problems()
+
+
+# A key of commands.toml that no record has: ignored, it would leave its command with the default.
+@pytest.mark.parametrize("chapter, old, new, needle", [
+    ("02-c-extension", 'id = "import"\n', 'id = "import"\ntimout = 60\n',
+     r"chapter 02 .*: commands\.toml: command `import` has an unknown key `timout`; the keys it may "
+     r"hold are id, run, cwd, env, timeout, "),
+    ("01-shared-library", '{ run = "./main", status = 127 }', '{ run = "./main", stauts = 127 }',
+     r"chapter 01 .*: line 2 of command `loader-not-found`'s `run` has an unknown key `stauts`; the "
+     r"keys it may hold are run, status, hidden, timeout "),
+], ids=["command", "line"])
+def test_misspelt_key(book, chapter, old, new, needle):
+    book.edit(f"steps/{chapter}/commands.toml", old, new)
+    with red(definitions.key_problems, needle):
+        assert cli.cmd_check() == 1
 
 
 # --- Content, not modification times, decides what cargo rebuilds --------------------------------
@@ -774,7 +791,7 @@ def test_sync_sources_with_its_record(checkout, tmp_path):
 
 
 # `book check` runs cmd_check's checks, and prints the reports of the outputs that failed the
-# checks `prepare` made (verdicts.checked) on each command's output.
+# checks `prepare` made (cache.checked) on each command's output.
 ROOTS = ("cmd_check", "checked")
 
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import checks, run, verdicts  # noqa: E402
+from bookpipe import commands, diagrams, markdown, run, verdicts  # noqa: E402
 
 
 def streams_of(line: str, timeout: float = 10) -> tuple[str, int | None]:
@@ -24,13 +24,13 @@ def test_each_line_is_marked_with_its_stream_in_the_order_written():
     marked, status = streams_of("echo out; echo err >&2; echo out again; printf 'half ' >&2; echo half")
     assert status == 0
     assert marked == "out\n2| err\nout again\n&| half half\n"
-    assert run.unmark_streams(marked) == "out\nerr\nout again\nhalf half\n"
+    assert verdicts.unmark_streams(marked) == "out\nerr\nout again\nhalf half\n"
 
 
 def test_a_stdout_line_that_looks_marked_is_marked_as_stdout():
     marked, _ = streams_of("echo '2| not stderr'; echo '1| nor this'")
     assert marked == "1| 2| not stderr\n1| 1| nor this\n"
-    assert run.unmark_streams(marked) == "2| not stderr\n1| nor this\n"
+    assert verdicts.unmark_streams(marked) == "2| not stderr\n1| nor this\n"
 
 
 def test_redirected_streams_are_what_the_process_wrote_to():
@@ -44,7 +44,7 @@ def test_a_process_that_keeps_the_output_open_is_a_hang():
 
 
 def test_a_replacement_keeps_the_stream_of_what_it_replaces():
-    text, tags = run.normalise("x 0xdeadbeef1\ny\n", ROOT / "none", {}, "1" * 2 + "2" * 11 + "1" * 2)
+    text, tags = run.normalise("x 0xdeadbeef1\ny\n", ROOT / "none", [], "1" * 2 + "2" * 11 + "1" * 2)
     assert run.mark_streams(text, tags) == "&| x 0x<address>\ny\n"
 
 
@@ -53,8 +53,8 @@ def test_a_cargo_lock_notice_is_not_part_of_an_output():
     cache (seen when a second build ran beside the book's): the output must not depend on that."""
     work = ROOT / "target" / "nowhere"
     text = "$ maturin build\n    Blocking waiting for file lock on package cache\n🐍 Found\n"
-    assert run.normalise(text, work, {}) == "$ maturin build\n🐍 Found\n"
-    assert run.normalise("Blocking is a word\n", work, {}) == "Blocking is a word\n"
+    assert run.normalise(text, work, []) == "$ maturin build\n🐍 Found\n"
+    assert run.normalise("Blocking is a word\n", work, []) == "Blocking is a word\n"
 
 
 def test_a_stream_only_drift_says_so():
@@ -62,7 +62,7 @@ def test_a_stream_only_drift_says_so():
     assert "only the streams" in why
 
 
-RULE = {"shown": r"^ratio: (\d+\.\d+)$", "num": r"^a (\d+)$", "den": r"^b (\d+)$"}
+RULE = commands.Ratio(shown=r"^ratio: (\d+\.\d+)$", num=r"^a (\d+)$", den=r"^b (\d+)$")
 
 
 @pytest.mark.parametrize("body, ok", [
@@ -72,7 +72,7 @@ RULE = {"shown": r"^ratio: (\d+\.\d+)$", "num": r"^a (\d+)$", "den": r"^b (\d+)$
     ("a 238\nb 232\nratio: 1.05\n", False),
 ], ids=["right", "within-rounding", "inverse", "off"])
 def test_a_ratio_agrees_with_its_counts(body, ok):
-    assert (run.ratio_problems(RULE, body) == []) == ok
+    assert (verdicts.ratio_problems(RULE, body) == []) == ok
 
 
 BOX = """\
@@ -90,7 +90,7 @@ BOX = """\
     (BOX.replace(".------.", ".---- -."), "ends in the air"),
 ], ids=["whole", "missing-corner", "corner-turned-line", "side-gone", "gap-in-top"])
 def test_a_broken_box_is_caught(drawing, needle):
-    problems = checks.diagram_problems(drawing.splitlines())
+    problems = diagrams.diagram_problems(drawing.splitlines())
     if needle is None:
         assert problems == []
     else:
@@ -101,7 +101,7 @@ def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
     """Chapter 10's cost.py imports slots_ring.py by name (`__import__(module)` over a table):
     that counts as running it; a cost.py that no longer names it leaves the page's listing of
     slots_ring.py unchecked, which is red."""
-    assert not [p for p in checks.script_problems() if "slots_ring.py" in p]
+    assert not [p for p in markdown.script_problems() if "slots_ring.py" in p]
     cost = (ROOT / "steps" / "10-classes" / "py" / "cost.py").resolve()
     real = type(cost).read_text
 
@@ -109,4 +109,4 @@ def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
         text = real(self, *args, **kwargs)
         return text.replace('"slots_ring"', '"other_ring"') if self.resolve() == cost else text
     monkeypatch.setattr(type(cost), "read_text", read_text)
-    assert [p for p in checks.script_problems() if "slots_ring.py" in p]
+    assert [p for p in markdown.script_problems() if "slots_ring.py" in p]

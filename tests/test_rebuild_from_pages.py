@@ -22,7 +22,7 @@ from conftest import ROOT
 from test_pages_carry_every_file import ANCHOR_LINE, covered_lines
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from bookpipe import build  # noqa: E402  (the environment of the book's own cargo build)
+from bookpipe import config  # noqa: E402  (the environment of the book's own cargo build)
 
 MEMBER_CHAPTER = re.compile(r'^\s*"[^"]+",\s*# chapter (\d+)')
 
@@ -71,7 +71,7 @@ def test_a_chapter_rebuilt_from_its_pages_builds(nn, package, tmp_path):
     # decides nothing about whether the shown files build, but cargo reuses no crate built with
     # another profile.
     target = ROOT / "target" / f"rebuild-{nn}"
-    env = dict(build.python_env(), CARGO_TARGET_DIR=str(target), **book_profile())
+    env = dict(config.python_env(), CARGO_TARGET_DIR=str(target), **book_profile())
     seed_registry_crates(tmp_path / "steps", ROOT / "target" / "debug", target / "debug", env)
     proc = subprocess.run(["cargo", "build", "--offline", "-p", package], cwd=tmp_path / "steps",
                           env=env, capture_output=True, text=True, timeout=900)
@@ -104,7 +104,7 @@ def test_the_seed_holds_only_the_registrys_crates(tmp_path):
     for rel in made:
         (built / rel).parent.mkdir(parents=True, exist_ok=True)
         (built / rel).write_text("")
-    seed_registry_crates(tmp_path / "pages" / "steps", built, target, dict(build.python_env()))
+    seed_registry_crates(tmp_path / "pages" / "steps", built, target, dict(config.python_env()))
     seeded = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     assert seeded == sorted(made[:3]), seeded
 

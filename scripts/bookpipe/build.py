@@ -8,24 +8,8 @@ import json
 import os
 from pathlib import Path
 
-from .config import STAGE, STEPS, TARGET, VENV_BIN, WORK, Fail
+from .config import STAGE, STEPS, WORK, Fail, python_env
 from .steps import Step
-
-
-# ---------------------------------------------------------------------------------------------
-# Building and staging
-
-
-def python_env() -> dict[str, str]:
-    """The environment of the pipeline's own cargo build: the caller's, with the book's Python."""
-    env = dict(os.environ)
-    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    # The interpreter's folder resolved: a copy of the book whose .venv links to this one's is
-    # the same configuration to pyo3's build script, which reruns whenever the text changes.
-    env["PYO3_PYTHON"] = os.path.join(os.path.realpath(VENV_BIN), "python")
-    env.setdefault("CARGO_TARGET_DIR", str(TARGET))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
 
 
 def cargo_build(profile: str | None = None, packages: list[str] | None = None

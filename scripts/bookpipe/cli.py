@@ -9,7 +9,8 @@ Subcommands (see `scripts/book help`):
   show NN ID       print one command's checked transcript as Markdown (used by the pages)
   step NN          run all of a chapter's commands, print each with its output, compare
   bless [NN ...]   run commands and rewrite their expectations, then show the diff
-  check            after `mdbook build`: fail on any failure report or unexpanded marker
+  check            after `mdbook build`: fail on any failure report, any check of the pages'
+                   Markdown, of the steps' definitions, of the by-hand scripts, or of the HTML
   summary          one summary of the failures `prepare` found (for `just serve`; never fails)
   list             list the steps and their commands
 """
@@ -20,17 +21,18 @@ import json
 import sys
 from pathlib import Path
 
-from .build import ensure_staged, stage
-from .checks import cmd_check
+from . import by_hand, definitions, markdown, rendered
+from .build import ensure_staged, sources_digest, stage
+from .cache import checked
 from .config import (CHECKED, FAILURES, MDBOOK_LOG, PYVER, READY, READY_TOKEN, ROOT, STAGE, STEPS,
                      WORK, Fail)
-from .run import compared, lines_of, run_command
+from .run import run_command
 from .steps import all_steps, find_step
-from .verdicts import bless_one, checked, fail, unbuilt_report, verdict
+from .verdicts import fail, failure_reports, judge, report_problems, unbuilt_report, verdict
 
 
 def cmd_show(nn: str, cid: str) -> int:
-    """Used by the pages: print one command's checked page output (see verdicts.checked).
+    """Used by the pages: print one command's checked page output (see cache.checked).
 
     Inside a run that `prepare` started (BOOK_READY_TOKEN, as `just build` and `just serve`
     pass it), the shell wrapper prints READY files itself while no source changed since; here
@@ -94,10 +96,10 @@ def cmd_step(nn: str) -> int:
     reports = []
     print(f"# {step.label}, with python3 = CPython {PYVER}\n")
     for cid, cmd in step.commands.items():
-        transcript, problems = run_command(step, cid)
-        note = "" if compared(cmd) else "   (shown, not compared: machine-dependent)"
+        transcript, lines = run_command(step, cid)
+        note = "" if cmd.compare else "   (shown, not compared: machine-dependent)"
         print(f"## {cid}{note}\n{transcript}")
-        report = verdict(step, cid, transcript, problems)
+        report = verdict(step, cid, transcript, lines)
         if report:
             reports.append(report)
     if reports:
@@ -116,11 +118,12 @@ def cmd_bless(nns: list[str]) -> int:
     failed = []
     for step in steps:
         for cid, cmd in step.commands.items():
-            transcript, problems = run_command(step, cid)
+            transcript, lines = run_command(step, cid)
+            problems = judge(step, cid, transcript, lines, compare=False)
             if problems:
                 failed.append(f"{step.label}, `{cid}`: " + "; ".join(problems))
-            if compared(cmd):
-                bless_one(step, cid, transcript)
+            if cmd.compare:
+                step.bless(cid, transcript)
     # New expectation files show up in the diff only once git knows of them (as intent to add).
     expected = [str(s.folder / "expected") for s in steps if (s.folder / "expected").exists()]
     if shutil.which("git") is None:
@@ -170,6 +173,35 @@ def prepare_all() -> None:
     READY.mkdir(parents=True, exist_ok=True)
 
 
+def cmd_check() -> int:
+    """After `mdbook build`. mdbook-cmdrun never fails a build: a failing command only leaves
+    `**cmdrun error**` in the page, and a missing preprocessor leaves the raw marker; mdbook itself
+    only logs a broken include. Catch all of these, print the runner's reports, check that pages
+    and definitions agree, then check the rendered pages as a browser gets them.
+
+    Each check is a function named `*_problems` that returns what it finds, one message each
+    (tests/test_drift.py holds a fault for every one of them and fails on a check without one);
+    this function and the check_* functions only gather them."""
+    problems = report_problems()
+    problems += rendered.mdbook_log_problems() + rendered.rendered_marker_problems()
+    problems += markdown.check_markdown() + definitions.check_definitions()
+    problems += by_hand.by_hand_problems()
+    # A failing output's box is no listing: the rendered pages are checked once every output is.
+    if rendered.html_pages() and not failure_reports():
+        problems += rendered.check_pages()
+    if problems:
+        sys.stderr.write("\n".join(p.rstrip("\n") for p in problems) + "\n\n")
+        sys.stderr.write(f"book check FAILED: {len(problems)} problem(s) (python3 is CPython {PYVER})\n")
+        return 1
+    n = sum(len(s.commands) for s in all_steps())
+    CHECKED.write_text(json.dumps({"python": PYVER, "version": sys.version.split()[0],
+                                   "sources": sources_digest()}))
+    print(f"book check: {len(rendered.html_pages())} pages, {n} commands, every output matches its "
+          f"expectation under CPython {PYVER}, and every page renders its listings and outputs "
+          "intact")
+    return 0
+
+
 def cmd_summary() -> int:
     """For `just serve`: one summary of what failed and why (each failure's box is on its page),
     and never a failing status: the book is served whatever fails."""
@@ -199,7 +231,7 @@ def cmd_list() -> int:
     for step in all_steps():
         print(f"{step.nn}  {step.chapter}  (steps/{step.folder.name})")
         for cid, cmd in step.commands.items():
-            first = lines_of(cmd)[0]["run"]
+            first = cmd.run[0].run
             print(f"      {cid:<22} $ {first}")
     return 0
 

@@ -1,4 +1,5 @@
-"""Where everything is, which CPython runs the book, and the error the user sees."""
+"""Where everything is, which CPython runs the book (and the environment that runs it), and the
+error the user sees."""
 
 from __future__ import annotations
 
@@ -45,8 +46,19 @@ PYVER = f"{sys.version_info[0]}.{sys.version_info[1]}"
 BASE_VERSION = "3.11"
 VERIFIED = ("3.11", "3.12", "3.13", "3.14", "3.15")
 
-DEFAULT_TIMEOUT = 30  # seconds, per command line
-MARKER = r"<!--\s*cmdrun\s+\.\./scripts/book\s+show\s+(\S+)\s+(\S+)\s*-->"
+
+
+def python_env() -> dict[str, str]:
+    """The caller's environment with the book's Python first: the pipeline's own cargo build runs
+    in it, and the commands' tools are looked up on its PATH."""
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    # The interpreter's folder resolved: a copy of the book whose .venv links to this one's is
+    # the same configuration to pyo3's build script, which reruns whenever the text changes.
+    env["PYO3_PYTHON"] = os.path.join(os.path.realpath(VENV_BIN), "python")
+    env.setdefault("CARGO_TARGET_DIR", str(TARGET))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
 
 
 class Fail(Exception):

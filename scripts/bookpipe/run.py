@@ -1,14 +1,14 @@
 """Running commands: a clean environment, a fresh work folder, a timeout per line, and (as a
-subreaper) every process a line started killed when it ends."""
+subreaper) every process a line started killed when it ends. It runs; verdicts.py judges."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from .build import python_env
-from .config import DEFAULT_TIMEOUT, ROOT, RUNS, STAGE, VENV_BIN, WORK, Fail
-from .steps import Step
+from .commands import Command, Line
+from .config import ROOT, RUNS, STAGE, VENV_BIN, WORK, Fail, python_env
+from .steps import STREAM_MARKS, Step
 
 
 HOME = WORK / "home"
@@ -42,7 +42,7 @@ def command_path() -> str:
     return _PATH
 
 
-def command_env(cmd: dict) -> dict[str, str]:
+def command_env(cmd: Command) -> dict[str, str]:
     """The environment every command runs in: built from nothing, never inherited, so that a
     variable set in the reader's shell (PYTHONFAULTHANDLER, PYTHONWARNINGS, RUST_BACKTRACE, ...)
     cannot change an output. It is part of each result's cache key.
@@ -63,7 +63,7 @@ def command_env(cmd: dict) -> dict[str, str]:
         "RUST_BACKTRACE": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    env.update({k: str(v) for k, v in cmd.get("env", {}).items()})
+    env.update({k: str(v) for k, v in cmd.env.items()})
     return env
 
 
@@ -71,26 +71,18 @@ def command_env(cmd: dict) -> dict[str, str]:
 # Running commands
 
 
-def lines_of(cmd: dict) -> list[dict]:
-    out = []
-    for item in cmd["run"]:
-        out.append({"run": item} if isinstance(item, str) else item)
-    return out
-
-
-def normalise(text: str, workdir: Path, cmd: dict, streams: str | None = None) -> str | tuple:
-    """The output with what varies from run to run replaced (paths, addresses, the command's own
-    `normalize` patterns). With `streams` (the stream of each character, "1" or "2"), returns
-    the text and its streams, a replacement taking the stream of what it replaces."""
+def normalise(text: str, workdir: Path, rules: list, streams: str | None = None) -> str | tuple:
+    """The output with what varies from run to run replaced (paths, addresses, then `rules`, the
+    command's own `normalize` patterns). With `streams` (the stream of each character, "1" or
+    "2"), returns the text and its streams, a replacement taking the stream of what it replaces."""
     import re
     tags = streams if streams is not None else "1" * len(text)
-    rules = [(re.escape(str(workdir)), "."), (re.escape(str(HOME)), "~"),
-             (re.escape(str(ROOT)), "<book>"), (r"0x[0-9a-fA-F]{6,}", "0x<address>"),
-             # cargo says so when another cargo on the machine holds a lock it needs: a fact
-             # about what else runs at that moment, not about the code, so no page shows it.
-             (r"^ *Blocking waiting for file lock on .*\n", "")]
-    rules += [(pattern, replacement) for pattern, replacement in cmd.get("normalize", [])]
-    for pattern, replacement in rules:
+    own = [(re.escape(str(workdir)), "."), (re.escape(str(HOME)), "~"),
+           (re.escape(str(ROOT)), "<book>"), (r"0x[0-9a-fA-F]{6,}", "0x<address>"),
+           # cargo says so when another cargo on the machine holds a lock it needs: a fact
+           # about what else runs at that moment, not about the code, so no page shows it.
+           (r"^ *Blocking waiting for file lock on .*\n", "")]
+    for pattern, replacement in [*own, *rules]:
         out, out_tags, last = [], [], 0
         for m in re.finditer(pattern, text, flags=re.MULTILINE):
             new = m.expand(replacement)
@@ -104,12 +96,6 @@ def normalise(text: str, workdir: Path, cmd: dict, streams: str | None = None) -
         out_tags.append(tags[last:])
         text, tags = "".join(out), "".join(out_tags)
     return (text, tags) if streams is not None else text
-
-
-# How an expectation records the stream of each output line: a line written to stderr starts with
-# `2| `, one that mixes both streams with `&| `, and a line written to stdout as it is (or with
-# `1| ` where it starts like a marked line). The page shows the lines without these marks.
-STREAM_MARKS = ("1| ", "2| ", "&| ")
 
 
 def mark_streams(text: str, tags: str) -> str:
@@ -128,12 +114,6 @@ def mark_streams(text: str, tags: str) -> str:
         else:
             out.append(line)
     return "".join(out)
-
-
-def unmark_streams(transcript: str) -> str:
-    """The transcript as the page shows it: the lines without their stream marks."""
-    return "".join(l[3:] if l.startswith(STREAM_MARKS) else l
-                   for l in transcript.splitlines(keepends=True))
 
 
 def become_subreaper() -> None:
@@ -302,11 +282,11 @@ def decode(chunks: list[tuple[int, bytes]]) -> tuple[str, str]:
     return "".join(text), "".join(tags)
 
 
-def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
+def run_command(step: Step, cid: str) -> tuple[str, list[tuple[Line, int | None, str]]]:
     """Run one command definition in a fresh copy of the step's staged files.
 
-    Returns the normalised transcript (`$ line` then its output, for each line) and the problems
-    found (a line exiting with the wrong status, a hang, an output of the wrong shape)."""
+    Returns the normalised transcript (`$ line` then its output, for each line that is not
+    hidden) and, for each line, its exit status (None if it hung) and its output."""
     import shutil
     cmd = step.command(cid)
     workdir = RUNS / step.nn / cid
@@ -316,145 +296,17 @@ def run_command(step: Step, cid: str) -> tuple[str, list[str]]:
     HOME.mkdir(parents=True)
     env = command_env(cmd)
     become_subreaper()
-    transcript, problems = [], []
-    for line in lines_of(cmd):
-        chunks, status = run_line(line["run"], workdir / cmd.get("cwd", "."), env,
-                                  line_timeout(cmd, line))
+    transcript, lines = [], []
+    for line in cmd.run:
+        chunks, status = run_line(line.run, workdir / (cmd.cwd or "."), env, cmd.timeout_of(line))
         text, streams = decode(chunks)
-        output, streams = normalise(text, workdir, cmd, streams)
+        output, streams = normalise(text, workdir, cmd.normalize, streams)
         if output and not output.endswith("\n"):
             output += "\n"
             streams += streams[-1:]
-        if cmd.get("html"):  # raw HTML for the page (a chart, a table): its output only
+        if cmd.html:  # raw HTML for the page (a chart, a table): its output only
             transcript.append(output)
-        elif not line.get("hidden"):
-            transcript.append(f"{prompt(cmd)}{line['run']}\n{mark_streams(output, streams)}")
-        problems += status_problems(step, cmd, line, status, output)
-    text = "".join(transcript)
-    if not compared(cmd):
-        problems += shape_problems(cmd, text)
-    return text, problems
-
-
-HUNG = "HUNG: "
-
-
-def line_timeout(cmd: dict, line: dict) -> float:
-    return line.get("timeout", cmd.get("timeout", DEFAULT_TIMEOUT))
-
-
-def status_problems(step: Step, cmd: dict, line: dict, status: int | None, output: str
-                    ) -> list[str]:
-    """A line that hung (`status` None: it and every process it started were killed at its
-    timeout), or that ended with another status than its `status` (0 unless it says; "nonzero"
-    for any failure)."""
-    want = line.get("status", 0)
-    if status is None:
-        return [HUNG + f"`{line['run']}` was still running after its timeout of "
-                f"{line_timeout(cmd, line)} s, so it and every process it started were killed. "
-                "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
-                "if it is only slow, raise its `timeout` in commands.toml"]
-    if want == "nonzero":
-        return [] if status != 0 else [f"`{line['run']}` exited with status 0, expected a failure"]
-    if status != want:
-        return [f"`{line['run']}` exited with status {status}, expected {want}"
-                + (f"; its output:\n{output}" if line.get("hidden") else "")]
-    return []
-
-
-def prompt(cmd: dict) -> str:
-    """The prompt before each line a page shows: `$ `, or the folder the command runs in (`cwd`,
-    under the chapter's folder) before it, `4-parse-tuple$ `, so that the page shows where to type
-    it and the expectation records it."""
-    return f"{cmd['cwd']}$ " if cmd.get("cwd") else "$ "
-
-
-def shape_problems(cmd: dict, text: str) -> list[str]:
-    """A command whose output is shown but not compared (timings) must still have the shape the
-    page describes: not empty, and every regex of its `shape` found in it."""
-    import re
-    body = text if cmd.get("html") else "".join(
-        l for l in unmark_streams(text).splitlines(keepends=True) if not l.startswith(prompt(cmd)))
-    if not body.strip():
-        return ["its output is empty; the page describes what it shows"]
-    if not cmd.get("shape"):
-        return ["it is not compared (`compare = false`) and has no `shape` to check its output "
-                "against: add one to commands.toml"]
-    problems = [f"its output lacks what the page describes: no match for the `shape` regex {rx!r}"
-                for rx in cmd["shape"] if not re.search(rx, body, flags=re.MULTILINE)]
-    if cmd.get("table"):
-        problems += table_problems(cmd["table"], body)
-    for rule in cmd.get("ratio", []):
-        problems += ratio_problems(rule, body)
-    return problems
-
-
-def ratio_problems(rule: dict, body: str) -> list[str]:
-    """A ratio shown agrees with the figures it is computed from, within the rounding shown.
-    `shown`, `num` and `den` are regexes whose first group is the shown ratio, its numerator and
-    its denominator. Each figure stands for any value that rounds to it (half a unit of its last
-    digit either way), so the check fails only where no such values give the ratio shown."""
-    import re
-    found = {}
-    for part in ("shown", "num", "den"):
-        m = re.search(rule[part], body, flags=re.MULTILINE)
-        if not m:
-            return [f"its output lacks a ratio's {part}: no match for {rule[part]!r}"]
-        found[part] = m.group(1)
-
-    def bounds(figure: str) -> tuple[float, float]:
-        value = float(figure.replace(",", ""))
-        decimals = len(figure.partition(".")[2])
-        half = 0.5 * 10 ** -decimals
-        return value - half, value + half
-    (r_lo, r_hi), (n_lo, n_hi), (d_lo, d_hi) = (bounds(found[p]) for p in ("shown", "num", "den"))
-    if d_lo <= 0:
-        return [f"its ratio {found['shown']} is computed from a denominator of {found['den']}"]
-    lo, hi = n_lo / d_hi, n_hi / d_lo
-    if r_hi < lo or r_lo > hi:
-        n, d = float(found["num"].replace(",", "")), float(found["den"].replace(",", ""))
-        return [f"its ratio {found['shown']} (matched by {rule['shown']!r}) disagrees with the "
-                f"figures it comes from: {found['num']} / {found['den']} = {n / d:.4g}"]
-    return []
-
-
-def table_problems(rules: dict, body: str) -> list[str]:
-    """A shown table checked for sense, not only for digits in their places: its header holds
-    exactly `columns`, in order; every cell of a `positive` column is a number above zero; and in
-    each row, for each [A, B] of `not_below`, column A's number is not below column B's (a median
-    is never below its minimum); [A, B, F] allows A down to F times B, for figures from which
-    different baselines were subtracted."""
-    import html
-    import re
-    heads = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", body)]
-    if heads != rules["columns"]:
-        return [f"its table's columns are {heads}, not {rules['columns']}: the page explains "
-                "these, in this order"]
-    problems = []
-    for row in re.findall(r"<tr>(.*?)</tr>", body):
-        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
-        if len(cells) != len(heads):
-            continue  # a row that says why it has no figures (a missing toolchain)
-        name = cells[0]
-
-        def number(col: str) -> float | None:
-            try:
-                return float(cells[heads.index(col)].replace(",", ""))
-            except ValueError:
-                return None
-        for col in rules.get("positive", []):
-            v = number(col)
-            if v is None or v <= 0:
-                problems.append(f"its table's row {name!r} has {cells[heads.index(col)]!r} in "
-                                f"{col!r}, which must be a number above zero")
-        for a, b, *factor in rules.get("not_below", []):
-            va, vb = number(a), number(b)
-            f = factor[0] if factor else 1.0
-            if va is not None and vb is not None and va < f * vb:
-                below = f"below {b!r} {vb}" if f == 1.0 else f"below {f} x {b!r} {vb}"
-                problems.append(f"its table's row {name!r} has {a!r} {va} {below}")
-    return problems
-
-
-def compared(cmd: dict) -> bool:
-    return cmd.get("compare", True)
+        elif not line.hidden:
+            transcript.append(f"{cmd.prompt}{line.run}\n{mark_streams(output, streams)}")
+        lines.append((line, status, output))
+    return "".join(transcript), lines

@@ -1,12 +1,24 @@
 """The steps (steps/NN-*/) and their command definitions (commands.toml), with the expectation
-for each CPython version."""
+for each CPython version: where it is, how it marks streams, and blessing a new one."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
+from . import commands
+from .commands import Command
 from .config import BASE_VERSION, PYVER, STEPS, VERIFIED, Fail
+
+
+# How an expectation records the stream of each output line: a line written to stderr starts with
+# `2| `, one that mixes both streams with `&| `, and a line written to stdout as it is (or with
+# `1| ` where it starts like a marked line). The page shows the lines without these marks.
+STREAM_MARKS = ("1| ", "2| ", "&| ")
+
+# The one kind of included script that no command runs: each chapter's by-hand.sh, the staging a
+# reader types in the repository itself, which by_hand.by_hand_problems() runs.
+BY_HAND = "by-hand.sh"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -17,17 +29,17 @@ class Step:
     def __init__(self, folder: Path):
         self.folder = folder
         self.nn = folder.name[:2]
-        spec = tomllib.loads((folder / "commands.toml").read_text())
-        self.chapter = spec.get("chapter", folder.name)
-        self.stage_spec: dict[str, str] = spec.get("stage", {})
-        # The cargo profile that builds the artifacts the step stages (default: the workspace's
-        # dev build); e.g. chapter 7 measures release builds.
-        self.profile: str | None = spec.get("profile")
-        self.commands: dict[str, dict] = {}
-        for cmd in spec.get("command", []):
-            if cmd["id"] in self.commands:
-                raise Fail(f"{folder / 'commands.toml'}: command id {cmd['id']!r} is defined twice")
-            self.commands[cmd["id"]] = cmd
+        spec, self.unknown_keys = commands.read(folder / "commands.toml")
+        self.chapter = folder.name if spec.chapter is None else spec.chapter
+        self.stage_spec = spec.stage
+        self.profile = spec.profile
+        self.commands: dict[str, Command] = {}
+        for cmd in spec.command:
+            if cmd.id in self.commands:
+                raise Fail(f"{folder / 'commands.toml'}: command id {cmd.id!r} is defined twice")
+            self.commands[cmd.id] = cmd
+        # What each command's output is compared with under this interpreter.
+        self.expected = {cid: self.expected_path(cid) for cid in self.commands}
         self.package = tomllib.loads((folder / "Cargo.toml").read_text())["package"]["name"] \
             if (folder / "Cargo.toml").exists() else None
 
@@ -70,7 +82,21 @@ class Step:
                 f"<code>python3</code>{differ}. Each version's output is checked against its own "
                 "expectation.</small></p>\n")
 
-    def command(self, cid: str) -> dict:
+    def bless(self, cid: str, transcript: str) -> None:
+        """Record `transcript` as what this interpreter prints. Under CPython 3.11 that is ID.txt.
+        Under 3.N it is ID@3.N.txt, written only where 3.N's output differs from what the versions
+        before it print (and removed where it no longer does), so each variant is a real
+        difference."""
+        path = self.bless_path(cid)
+        path.parent.mkdir(exist_ok=True)
+        if PYVER != BASE_VERSION:
+            below = self.expected_path(cid, below=True)
+            if below.exists() and below.read_text() == transcript:
+                path.unlink(missing_ok=True)
+                return
+        path.write_text(transcript)
+
+    def command(self, cid: str) -> Command:
         try:
             return self.commands[cid]
         except KeyError:

@@ -1,62 +1,182 @@
-"""Verdicts and the cache: a run compared with its expectation, the report a failure gets, the
-cache of passing results, and the page output (READY files) of a checked result."""
+"""Verdicts: a command's run and output judged (its lines' exit statuses, its output against
+its expectation, or an output not compared against its shape), the report a failure gets, and
+what each verdict leaves: the page output (READY) of a passing output, the report and failure box
+(FAILURES) of a failing one."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import sys
 from pathlib import Path
 
-from .build import step_sources_digest
-from .config import BASE_VERSION, CACHE, FAILURES, PYVER, READY, ROOT, VERIFIED
-from .run import HUNG, command_env, compared, run_command, shape_problems, unmark_streams
-from .steps import Step
+from .commands import Command, Line, Ratio, Table
+from .config import FAILURES, PYVER, READY, ROOT, VERIFIED
+from .steps import STREAM_MARKS, Step
 
 
-def verdict(step: Step, cid: str, transcript: str, problems: list[str]) -> str | None:
-    """None when the command is fine, else a report naming the chapter, the command and a diff."""
+def verdict(step: Step, cid: str, transcript: str,
+            lines: list[tuple[Line, int | None, str]] = ()) -> str | None:
+    """None when the command is fine, else a report naming the chapter, the command and a diff.
+    `lines` are what run.run_command returns with the transcript (none for a cached one)."""
     import difflib
     cmd = step.command(cid)
-    expected_file = step.expected_path(cid)
-    problems = problems + comparison_problems(step, cid, transcript)
+    expected_file = step.expected[cid]
+    problems = judge(step, cid, transcript, lines)
     diff = ""
-    if compared(cmd):
+    if cmd.compare:
         diff = transcript if not expected_file.exists() else "".join(difflib.unified_diff(
             expected_file.read_text().splitlines(keepends=True),
             transcript.splitlines(keepends=True),
             fromfile=f"expected ({expected_file.relative_to(ROOT)})", tofile="actual (this build)"))
     if not problems:
         return None
-    hung = any(p.startswith(HUNG) for p in problems)
-    lines = [f"FAILED: {step.label}, command `{cid}` (python3 is CPython {PYVER})"]
-    lines += [f"  - {p.removeprefix(HUNG)}" for p in problems]
+    hung = any(status is None for _, status, _ in lines)
+    report = [f"FAILED: {step.label}, command `{cid}` (python3 is CPython {PYVER})"]
+    report += [f"  - {p}" for p in problems]
     if diff:
-        lines += ["", diff.rstrip("\n")]
+        report += ["", diff.rstrip("\n")]
     if hung:
-        lines += ["", "A hang is not a changed output: do not bless it; what it printed before it "
-                  "was killed is above."]
-    elif compared(cmd) and (diff or not expected_file.exists()):
-        lines += [""]
-        if PYVER not in VERIFIED and compared(cmd):
-            lines += [f"The book's expectations were verified under CPython {', '.join(VERIFIED)}; "
-                      f"this is {PYVER}, compared with {expected_file.name}. If this output is "
-                      f"right for {PYVER}, `just bless {step.nn}` records it as "
-                      f"expected/{cid}@{PYVER}.txt."]
+        report += ["", "A hang is not a changed output: do not bless it; what it printed before it "
+                   "was killed is above."]
+    elif cmd.compare and (diff or not expected_file.exists()):
+        report += [""]
+        if PYVER not in VERIFIED:
+            report += [f"The book's expectations were verified under CPython {', '.join(VERIFIED)}; "
+                       f"this is {PYVER}, compared with {expected_file.name}. If this output is "
+                       f"right for {PYVER}, `just bless {step.nn}` records it as "
+                       f"expected/{cid}@{PYVER}.txt."]
         else:
-            lines += [f"If the change is intended, update the expectation with "
-                      f"`just bless {step.nn}` (under CPython {PYVER}, it writes "
-                      f"{step.bless_path(cid).name} where this version's output differs)."]
-    return "\n".join(lines) + "\n"
+            report += [f"If the change is intended, update the expectation with "
+                       f"`just bless {step.nn}` (under CPython {PYVER}, it writes "
+                       f"{step.bless_path(cid).name} where this version's output differs)."]
+    return "\n".join(report) + "\n"
+
+
+def judge(step: Step, cid: str, transcript: str, lines: list[tuple[Line, int | None, str]] = (),
+          compare: bool = True) -> list[str]:
+    """What is wrong, in the order a reader fixes it: each line that hung or ended with the wrong
+    status, then the output: not its expectation (with `compare`), or, for an output not
+    compared, not of its shape. The one judge of fresh and of cached outputs."""
+    cmd = step.command(cid)
+    found = [p for line, status, output in lines
+             for p in status_problems(step, cmd, line, status, output)]
+    if not cmd.compare:
+        found += shape_problems(cmd, transcript)
+    elif compare:
+        found += comparison_problems(step, cid, transcript)
+    return found
+
+
+def status_problems(step: Step, cmd: Command, line: Line, status: int | None, output: str
+                    ) -> list[str]:
+    """A line that hung (`status` None: it and every process it started were killed at its
+    timeout), or that ended with another status than its `status` (0 unless it says; "nonzero"
+    for any failure)."""
+    want = line.status
+    if status is None:
+        return [f"`{line.run}` was still running after its timeout of "
+                f"{cmd.timeout_of(line)} s, so it and every process it started were killed. "
+                "Find out why it hangs (`just step " + step.nn + "` runs it alone); "
+                "if it is only slow, raise its `timeout` in commands.toml"]
+    if want == "nonzero":
+        return [] if status != 0 else [f"`{line.run}` exited with status 0, expected a failure"]
+    if status != want:
+        return [f"`{line.run}` exited with status {status}, expected {want}"
+                + (f"; its output:\n{output}" if line.hidden else "")]
+    return []
+
+
+def shape_problems(cmd: Command, text: str) -> list[str]:
+    """A command whose output is shown but not compared (timings) must still have the shape the
+    page describes: not empty, and every regex of its `shape` found in it."""
+    import re
+    body = text if cmd.html else "".join(
+        l for l in unmark_streams(text).splitlines(keepends=True) if not l.startswith(cmd.prompt))
+    if not body.strip():
+        return ["its output is empty; the page describes what it shows"]
+    if not cmd.shape:
+        return ["it is not compared (`compare = false`) and has no `shape` to check its output "
+                "against: add one to commands.toml"]
+    problems = [f"its output lacks what the page describes: no match for the `shape` regex {rx!r}"
+                for rx in cmd.shape if not re.search(rx, body, flags=re.MULTILINE)]
+    if cmd.table:
+        problems += table_problems(cmd.table, body)
+    for rule in cmd.ratio:
+        problems += ratio_problems(rule, body)
+    return problems
+
+
+def ratio_problems(rule: Ratio, body: str) -> list[str]:
+    """A ratio shown agrees with the figures it is computed from, within the rounding shown.
+    `shown`, `num` and `den` are regexes whose first group is the shown ratio, its numerator and
+    its denominator. Each figure stands for any value that rounds to it (half a unit of its last
+    digit either way), so the check fails only where no such values give the ratio shown."""
+    import re
+    found = {}
+    for part in ("shown", "num", "den"):
+        m = re.search(getattr(rule, part), body, flags=re.MULTILINE)
+        if not m:
+            return [f"its output lacks a ratio's {part}: no match for {getattr(rule, part)!r}"]
+        found[part] = m.group(1)
+
+    def bounds(figure: str) -> tuple[float, float]:
+        value = float(figure.replace(",", ""))
+        decimals = len(figure.partition(".")[2])
+        half = 0.5 * 10 ** -decimals
+        return value - half, value + half
+    (r_lo, r_hi), (n_lo, n_hi), (d_lo, d_hi) = (bounds(found[p]) for p in ("shown", "num", "den"))
+    if d_lo <= 0:
+        return [f"its ratio {found['shown']} is computed from a denominator of {found['den']}"]
+    lo, hi = n_lo / d_hi, n_hi / d_lo
+    if r_hi < lo or r_lo > hi:
+        n, d = float(found["num"].replace(",", "")), float(found["den"].replace(",", ""))
+        return [f"its ratio {found['shown']} (matched by {rule.shown!r}) disagrees with the "
+                f"figures it comes from: {found['num']} / {found['den']} = {n / d:.4g}"]
+    return []
+
+
+def table_problems(rules: Table, body: str) -> list[str]:
+    """A shown table checked for sense, not only for digits in their places: its header holds
+    exactly `columns`, in order; every cell of a `positive` column is a number above zero; and in
+    each row, for each [A, B] of `not_below`, column A's number is not below column B's (a median
+    is never below its minimum); [A, B, F] allows A down to F times B, for figures from which
+    different baselines were subtracted."""
+    import html
+    import re
+    heads = [html.unescape(h) for h in re.findall(r"<th>(.*?)</th>", body)]
+    if heads != rules.columns:
+        return [f"its table's columns are {heads}, not {rules.columns}: the page explains "
+                "these, in this order"]
+    problems = []
+    for row in re.findall(r"<tr>(.*?)</tr>", body):
+        cells = [re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        if len(cells) != len(heads):
+            continue  # a row that says why it has no figures (a missing toolchain)
+        name = cells[0]
+
+        def number(col: str) -> float | None:
+            try:
+                return float(cells[heads.index(col)].replace(",", ""))
+            except ValueError:
+                return None
+        for col in rules.positive:
+            v = number(col)
+            if v is None or v <= 0:
+                problems.append(f"its table's row {name!r} has {cells[heads.index(col)]!r} in "
+                                f"{col!r}, which must be a number above zero")
+        for a, b, *factor in rules.not_below:
+            va, vb = number(a), number(b)
+            f = factor[0] if factor else 1.0
+            if va is not None and vb is not None and va < f * vb:
+                below = f"below {b!r} {vb}" if f == 1.0 else f"below {f} x {b!r} {vb}"
+                problems.append(f"its table's row {name!r} has {a!r} {va} {below}")
+    return problems
 
 
 def comparison_problems(step: Step, cid: str, transcript: str) -> list[str]:
     """A compared command's output is its expectation for this CPython, byte for byte and stream
     for stream; where a diff would show the same lines, the problem says what differs."""
-    if not compared(step.command(cid)):
+    if not step.command(cid).compare:
         return []
-    expected_file = step.expected_path(cid)
+    expected_file = step.expected[cid]
     if not expected_file.exists():
         return [f"no expectation {expected_file.relative_to(ROOT)}: "
                 f"review the output below, then run `just bless {step.nn}`"]
@@ -64,90 +184,6 @@ def comparison_problems(step: Step, cid: str, transcript: str) -> list[str]:
     if expected == transcript:
         return []
     return ["its output differs from the expectation" + invisible_difference(expected, transcript)]
-
-
-_TOOL_VERSIONS: str | None = None
-
-
-def native_tool_versions() -> str:
-    """The first line of `cc --version` and of `readelf --version` (binutils: readelf, nm, ld)."""
-    global _TOOL_VERSIONS
-    if _TOOL_VERSIONS is None:
-        import subprocess
-        lines = []
-        for tool in ("cc", "readelf"):
-            try:
-                out = subprocess.run([tool, "--version"], capture_output=True, text=True).stdout
-            except OSError:
-                out = "missing"
-            lines.append(f"{tool}: {out.splitlines()[0] if out else 'no version'}")
-        _TOOL_VERSIONS = "\n".join(lines)
-    return _TOOL_VERSIONS
-
-
-_ENVIRONMENT: str | None = None
-
-
-def environment_digest() -> str:
-    """What the commands can read outside the step, as cheaply as it can be known: the entries
-    of the book's Python environment (each installed package's name and version is in its
-    .dist-info folder's name) with the contents of its .pth files and any sitecustomize or
-    usercustomize; every tool on the commands' PATH that they use, by its file's identity; and
-    the configuration of cargo and rustup, whose homes the commands share."""
-    global _ENVIRONMENT
-    if _ENVIRONMENT is None:
-        import shutil
-        from .config import VENV
-        from .run import cargo_home, command_path, rustup_home
-        h = hashlib.sha256()
-        h.update((VENV / "pyvenv.cfg").read_bytes() if (VENV / "pyvenv.cfg").exists() else b"")
-        for site in sorted(VENV.glob("lib/python3*/site-packages")):
-            for entry in sorted(os.listdir(site)):
-                h.update(entry.encode() + b"\n")
-                if entry.endswith(".pth") or entry in ("sitecustomize.py", "usercustomize.py"):
-                    h.update((site / entry).read_bytes())
-        for tool in ("bash", "sh", "cc", "ld", "readelf", "nm", "objdump", "go", "cargo", "rustc",
-                     "valgrind", "maturin", "pip"):
-            found = shutil.which(tool, path=command_path())
-            if found:
-                st = os.stat(found)
-                h.update(f"{tool} {os.path.realpath(found)} {st.st_size} {st.st_mtime_ns}\n".encode())
-        for config in (cargo_home() / "config.toml", cargo_home() / "config",
-                       rustup_home() / "settings.toml"):
-            h.update(config.read_bytes() if config.is_file() else b"-")
-        toolchains = rustup_home() / "toolchains"
-        h.update(" ".join(sorted(os.listdir(toolchains))).encode() if toolchains.is_dir() else b"")
-        _ENVIRONMENT = h.hexdigest()
-    return _ENVIRONMENT
-
-
-RUNNER_MODULES = ("config.py", "steps.py", "build.py", "run.py", "verdicts.py")
-
-
-def cache_key(step: Step, cid: str, manifest: dict) -> str:
-    h = hashlib.sha256()
-    # The runner itself: the modules that decide what a command reads, how it runs and how its
-    # output is judged (not the page checks nor the command line, which never change a result).
-    for module in RUNNER_MODULES:
-        h.update(module.encode() + b"\0" + (Path(__file__).parent / module).read_bytes())
-    # The interpreter the commands run as `python3` (this one: .venv's) and the native tools they
-    # call: a new version of any reruns them all.
-    h.update(f"{os.path.realpath(sys.executable)} {sys.version}".encode())
-    h.update(native_tool_versions().encode())
-    h.update(json.dumps(step.command(cid), sort_keys=True).encode())
-    # The home's place is the work folder's (each copy of the book has its own), and outputs show
-    # it as ~: only that there is one counts.
-    env = dict(command_env(step.command(cid)), HOME="~")
-    h.update(json.dumps(env, sort_keys=True).encode())
-    h.update(json.dumps(manifest, sort_keys=True).encode())
-    # What else a command can read: the step's sources (and the workspace's), the Python packages
-    # installed for `python3`, the tools' binaries, cargo's and rustup's configuration.
-    h.update(step_sources_digest(step).encode())
-    h.update(environment_digest().encode())
-    expected_file = step.expected_path(cid)
-    h.update(expected_file.name.encode())
-    h.update(expected_file.read_bytes() if expected_file.exists() else b"<none>")
-    return h.hexdigest()[:32]
 
 
 def invisible_difference(expected: str, actual: str) -> str:
@@ -167,33 +203,10 @@ def invisible_difference(expected: str, actual: str) -> str:
     return ""
 
 
-def checked(step: Step, cid: str, manifest: dict) -> str | None:
-    """Give command `cid` its checked page output (READY): from the cache when a passing result
-    for exactly these inputs is there, else by running it. A failing run leaves its report in
-    FAILURES (which fails `just build`) and a failure box as its page output; returns the report."""
-    key = cache_key(step, cid, manifest)
-    cached = CACHE / f"{step.nn}-{cid}-{key}.txt"
-    if cached.exists():
-        transcript = cached.read_text()
-        # Whatever happened to the cache folder, what is shown is what the expectation says.
-        expected = step.expected_path(cid)
-        cmd = step.command(cid)
-        if (not compared(cmd) and not shape_problems(cmd, transcript)) or (
-                compared(cmd) and expected.exists() and expected.read_text() == transcript):
-            write_ready(step, cid, transcript)
-            return None
-        cached.unlink()
-    transcript, problems = run_command(step, cid)
-    report = verdict(step, cid, transcript, problems)
-    if report:
-        fail(step, cid, report)
-        return report
-    CACHE.mkdir(parents=True, exist_ok=True)
-    for old in CACHE.glob(f"{step.nn}-{cid}-*.txt"):
-        old.unlink()
-    cached.write_text(transcript)
-    write_ready(step, cid, transcript)
-    return None
+def unmark_streams(transcript: str) -> str:
+    """The transcript as the page shows it: the lines without their stream marks."""
+    return "".join(l[3:] if l.startswith(STREAM_MARKS) else l
+                   for l in transcript.splitlines(keepends=True))
 
 
 def fail(step: Step, cid: str, report: str) -> None:
@@ -210,8 +223,8 @@ def unbuilt_report(step: Step, cid: str, why: str) -> str:
             f"  - the step could not be built, so nothing ran: {why}\n")
 
 
-def markdown(transcript: str, cmd: dict) -> str:
-    if cmd.get("html"):
+def markdown(transcript: str, html: bool) -> str:
+    if html:
         return transcript
     transcript = unmark_streams(transcript)  # the page shows the text, not its streams
     fence = "```"
@@ -240,21 +253,17 @@ def write_ready(step: Step, cid: str, transcript: str) -> str:
     (under `mdbook serve`, after an edit), every page output goes through cmd_show, which checks
     the sources' contents, rebuilds, reruns and rechecks as needed."""
     cmd = step.command(cid)
-    text = markdown(transcript, cmd) + ("" if cmd.get("html") else step.version_note(cid))
+    text = markdown(transcript, cmd.html) + ("" if cmd.html else step.version_note(cid))
     READY.mkdir(parents=True, exist_ok=True)
     (READY / f"{step.nn}-{cid}.md").write_text(text)
     return text
 
 
-def bless_one(step: Step, cid: str, transcript: str) -> None:
-    """Record `transcript` as what this interpreter prints. Under CPython 3.11 that is ID.txt.
-    Under 3.N it is ID@3.N.txt, written only where 3.N's output differs from what the versions
-    before it print (and removed where it no longer does), so each variant is a real difference."""
-    path = step.bless_path(cid)
-    path.parent.mkdir(exist_ok=True)
-    if PYVER != BASE_VERSION:
-        below = step.expected_path(cid, below=True)
-        if below.exists() and below.read_text() == transcript:
-            path.unlink(missing_ok=True)
-            return
-    path.write_text(transcript)
+def failure_reports() -> list[Path]:
+    return sorted(FAILURES.glob("*.txt")) if FAILURES.exists() else []
+
+
+def report_problems() -> list[str]:
+    """The report of each output that failed its check (it failed, hung, drifted, has the wrong
+    shape, or its step could not be built): `prepare` wrote them, in FAILURES."""
+    return [r.read_text() for r in failure_reports()]

@@ -1,0 +1,269 @@
+"""The checks of the pages' Markdown, before anything renders: their structure (markers,
+includes, listings, diagrams), that they show every command in its order, that every include can
+be made and every script it shows runs, and the sidebar's chapter numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import BOOK_SRC, ROOT, STEPS, Fail
+from .diagrams import diagram_problems
+from .pages import (ANCHOR_END, ANCHOR_START, CMDRUN, LINK, LINK_KINDS, PLAYGROUND, SHOW, Block,
+                    fenced_blocks, includes, link, shown, summary_pages)
+from .steps import BY_HAND, all_steps, find_step
+
+
+def check_markdown() -> list[str]:
+    """Every page's Markdown holds to its rules, and agrees with the steps' definitions."""
+    problems = marker_problems() + order_problems() + include_problems()
+    for md in summary_pages():
+        problems += structure_problems(md)
+    return problems + numbering_problems() + script_problems()
+
+
+def marker_problems() -> list[str]:
+    """Every marker names a command its step defines; a page with markers is one mdbook renders
+    (SUMMARY.md lists it); every command meant for the reader is shown by a rendered page."""
+    problems = []
+    on_pages = set()
+    rendered = {p.resolve() for p in summary_pages()}
+    for md in sorted(BOOK_SRC.rglob("*.md")):
+        rel = md.relative_to(ROOT)
+        markers = shown(md.read_text())
+        if markers and md.resolve() not in rendered and md.name != "SUMMARY.md":
+            problems.append(f"{rel} runs commands but is not in book/SUMMARY.md, so mdbook never "
+                            "renders it: add it there, or move its commands to a rendered page")
+        for nn, cid in markers:
+            if md.resolve() in rendered:
+                on_pages.add((nn, cid))
+            try:
+                find_step(nn).command(cid)
+            except Fail as e:
+                problems.append(f"{rel}: {e}")
+    for step in all_steps():
+        for cid in step.commands:
+            if not step.commands[cid].shown:
+                continue  # a check of a script that a page includes or quotes, not for the reader
+            if (step.nn, cid) not in on_pages:
+                problems.append(f"{step.label}: command `{cid}` is defined but no rendered page "
+                                "shows it")
+    return problems
+
+
+def order_problems() -> list[str]:
+    """A page shows a chapter's outputs in the order its commands.toml defines them (the order
+    `just step NN` prints them in). Each output is checked, but not what the prose beside it
+    says of it: two markers swapped leave every output correct and each beside the other's
+    prose. A rule that ties the page's order to one written elsewhere makes such a swap red."""
+    problems = []
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        by_step: dict[str, list[str]] = {}
+        for nn, cid in shown(md.read_text()):
+            by_step.setdefault(nn.zfill(2), []).append(cid)
+        for nn, cids in by_step.items():
+            try:
+                step = find_step(nn)
+            except Fail:
+                continue  # marker_problems reports it
+            defined = list(step.commands)
+            known = [c for c in cids if c in defined]
+            for before, after in zip(known, known[1:]):
+                if defined.index(before) > defined.index(after):
+                    problems.append(
+                        f"{rel}: the output of {nn} `{after}` follows that of `{before}`, while "
+                        f"steps/{step.folder.name}/commands.toml defines `{after}` first: a page "
+                        "shows a chapter's outputs in the order of their definitions, so that a "
+                        "swapped marker cannot leave an output beside another's prose. Move the "
+                        "marker back, or (if the page's order is the one you mean) the "
+                        "definitions")
+                    break
+    return problems
+
+
+def include_problems() -> list[str]:
+    """Every include of every page can be made (its file, anchor or lines exist), and none shows
+    the reader the file's ANCHOR comments."""
+    import re
+    problems = []
+    for md in sorted(BOOK_SRC.rglob("*.md")):
+        rel = md.relative_to(ROOT)
+        for ln, _src, what, error in includes(md):
+            if error:
+                problems.append(f"{rel}: `{ln.text}` cannot be included: {error}")
+            elif re.search(ANCHOR_START, what) or re.search(ANCHOR_END, what):
+                problems.append(f"{rel}: `{ln.text}` would show the reader the file's ANCHOR "
+                                "comments (mdbook keeps them in a whole file or a line range): "
+                                "include by anchor, or drop the anchors from that file")
+    return problems
+
+
+def structure_problems(md: Path) -> list[str]:
+    """What the Markdown of one page must hold to, before anything renders:
+
+    - every marker goes through the checked pipeline (`../scripts/book show NN ID`), on a line of
+      its own outside any listing (a marker in inline code or a listing is expanded where it
+      stands, and garbles it);
+    - every include is alone on its line in a top-level fenced listing that holds includes only,
+      so that the listing renders exactly the included lines (a missing closing fence, an include
+      in a list item or in prose all fail this); `{{#playground}}` on a line of its own outside
+      any listing (mdbook writes the listing); no other kind is used unchecked;
+    - includes name an anchor, never a line range (numbers that stay put while the file changes);
+    - every listing is closed."""
+    import re
+    rel = md.relative_to(ROOT)
+    text = md.read_text()
+    lines = text.split("\n")
+    problems = []
+    blocks = fenced_blocks(lines)
+    in_block: dict[int, Block] = {}
+    for b in blocks:
+        end = b.line + len(b.body) + (1 if b.closed else 0)
+        for n in range(b.line + 1, end + 1):
+            in_block[n] = b
+        if not b.closed:
+            problems.append(f"{rel}:{b.line}: the listing opened here (`{b.fence}{b.info}`) is never "
+                            "closed: everything after it renders as code")
+    for b in blocks:
+        if b.info.split(",")[0].strip() == "bob":
+            problems += [f"{rel}:{b.line + 1 + row}: the diagram opened at line {b.line}: {p}"
+                         for row, p in diagram_problems(b.body)]
+    for n, line in enumerate(lines, 1):
+        for m in re.finditer(CMDRUN, line):
+            marker = m.group(0)
+            if not re.fullmatch(SHOW, m.group(1)):
+                problems.append(f"{rel}:{n}: `{marker}` does not go through the checked pipeline: "
+                                "mdbook-cmdrun runs it unchecked. Define the command in the step's "
+                                "commands.toml and show it with `<!-- cmdrun ../scripts/book show "
+                                "NN ID -->`")
+            elif line.strip() != marker or n in in_block:
+                where = "inside a listing" if n in in_block else "inside a line of text (inline code?)"
+                problems.append(f"{rel}:{n}: the marker `{marker}` is {where}: mdbook-cmdrun "
+                                "expands it where it stands; put it on a line of its own, outside "
+                                "any listing")
+        for ln in (link(m) for m in re.finditer(LINK, line)):
+            directive, kind, block = ln.text, ln.kind, in_block.get(n)
+            if not kind:  # escaped
+                continue
+            if kind not in LINK_KINDS:
+                problems.append(f"{rel}:{n}: `{directive}` is no link kind mdbook knows: it is shown "
+                                "as written")
+                continue
+            if kind == "title":
+                continue
+            if kind == "rustdoc_include":
+                problems.append(f"{rel}:{n}: `{directive}`: the book checks `{{{{#include}}}}` "
+                                "(exactly what renders); rustdoc_include's hidden lines are not "
+                                "checked: use #include")
+                continue
+            if ln.selection and re.fullmatch(r"\d*(:\d*)?", ln.selection):
+                problems.append(f"{rel}:{n}: `{directive}` includes by line numbers, which stay put "
+                                "when the file changes and then show other lines: mark the lines "
+                                "with an ANCHOR and include by its name")
+            if kind in PLAYGROUND:
+                if block is not None or line.strip() != directive:
+                    problems.append(f"{rel}:{n}: `{directive}` must be on a line of its own outside "
+                                    "any listing (mdbook writes the listing itself)")
+                continue
+            if block is None:
+                problems.append(f"{rel}:{n}: `{directive}` is not inside a fenced listing: it "
+                                "pastes the file into the prose")
+            elif line.strip() != directive:
+                problems.append(f"{rel}:{n}: `{directive}` shares its line with other text: a "
+                                "listing holds included lines only")
+            elif block.indent:
+                problems.append(f"{rel}:{n}: `{directive}` is in an indented listing (a list item "
+                                "or a quote), where mdbook indents only its first line: keep "
+                                "includes at the top level")
+            else:
+                others = [(block.line + 1 + i, l) for i, l in enumerate(block.body)
+                          if l.strip() and not re.fullmatch(LINK, l.strip())]
+                if others:
+                    k, other = others[0]
+                    problems.append(f"{rel}:{n}: `{directive}` is not alone in its listing: the "
+                                    f"listing opened at line {block.line} also holds line {k}, "
+                                    f"{other.strip()[:60]!r}. Is a closing fence missing?")
+    return problems
+
+
+def numbering_problems() -> list[str]:
+    """The sidebar numbers chapters in SUMMARY.md's order; the prose, the files (chNN-*.md) and
+    the steps (steps/NN-*) number them too. They must agree: chNN-*.md is chapter NN in the
+    sidebar, and its pages nested under it."""
+    import re
+    problems = []
+    number = 0
+    parent = None
+    for line in (BOOK_SRC / "SUMMARY.md").read_text().split("\n"):
+        m = re.match(r"^(\s*)- \[([^\]]*)\]\(([^)]+)\)", line)
+        if not m:
+            continue
+        nested = len(m.group(1)) > 0
+        if not nested:
+            number += 1
+            parent = number
+        name = Path(m.group(3)).name
+        f = re.match(r"ch(\d\d)-", name)
+        if not f:
+            continue
+        want = int(f.group(1))
+        got = parent if nested else number
+        if got != want:
+            problems.append(f"book/SUMMARY.md: the sidebar numbers {name} ({m.group(2)!r}) as "
+                            f"chapter {got}, while its file, its step (steps/{f.group(1)}-*) and "
+                            f"the prose call it chapter {want}: keep SUMMARY.md in chapter order")
+    return problems
+
+
+SCRIPT_KINDS = {".py", ".sh"}
+
+
+def script_problems() -> list[str]:
+    """Every script a rendered page includes from steps/ runs in `just build`: its step stages it
+    (a `src:` entry of [stage]) into the folder where the step's commands run, and a command's line
+    names it (or a staged script that a line names imports it). A page that includes a script no
+    build runs shows code that nothing checks: a bench.py, say, whose last line the page still
+    quotes after the script has stopped printing it."""
+    import re
+    steps = all_steps()
+    staged: dict[Path, list[tuple]] = {}
+    for step in steps:
+        for dest, source in step.stage_spec.items():
+            if source.startswith("src:"):
+                staged.setdefault((step.folder / source[4:]).resolve(), []).append((step, dest))
+
+    def runs(step, dest: str, seen: frozenset = frozenset()) -> bool:
+        name = Path(dest).name
+        lines = [line.run for cmd in step.commands.values() for line in cmd.run]
+        if any(re.search(rf"(^|[\s/]){re.escape(name)}(?=[\s;|&)<>]|$)", l) for l in lines):
+            return True
+        if dest.endswith(".py"):  # imported by a staged script that runs
+            for other_dest, other in step.stage_spec.items():
+                if other_dest in seen or not other.startswith("src:") or other_dest == dest \
+                        or not other_dest.endswith(".py"):
+                    continue
+                text = (step.folder / other[4:]).read_text(errors="replace")
+                stem = re.escape(Path(dest).stem)
+                # `import name`, `from name import ...`, or the name as a string that a script
+                # imports by (`__import__("name")`, importlib.import_module, a table of modules)
+                imported = re.search(rf"(?m)^\s*(import|from)\s+{stem}\b", text) or \
+                    re.search(rf"""["']{stem}["']""", text)
+                if imported and runs(step, other_dest, seen | {dest}):
+                    return True
+        return False
+
+    problems = []
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        for ln, src, _what, error in includes(md):
+            if error or src.suffix not in SCRIPT_KINDS or STEPS not in src.parents:
+                continue
+            if src.name == BY_HAND:
+                continue
+            if not any(runs(step, dest) for step, dest in staged.get(src, [])):
+                problems.append(
+                    f"{rel}: `{ln.text}` shows {src.relative_to(ROOT)}, which no command of "
+                    "`just build` runs, so nothing checks what the page says of it: stage it "
+                    "(a `src:` entry of the step's [stage]) and run it in a command (one with "
+                    "`shown = false` and a `shape` if the page only quotes what it prints)")
+    return problems

@@ -9,39 +9,16 @@
 #[path = "../../src/boundary.rs"]
 mod boundary;
 
-use std::ffi::{c_int, c_longlong};
+mod add;
+mod add_guarded;
+
+use std::ffi::c_int;
 use std::ptr;
 
 use pyo3_ffi::*;
 
-// ANCHOR: add
-/// `add(a, b)`: `a + b`, with no guard. On overflow `+` panics (in a debug build), and a panic
-/// cannot leave an `extern "C"` function: the process aborts.
-unsafe extern "C" fn add(_module: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
-    let (mut a, mut b): (c_longlong, c_longlong) = (0, 0);
-    // SAFETY: CPython calls us with the GIL held; "LL" writes two long longs.
-    if unsafe { PyArg_ParseTuple(args, c"LL:add".as_ptr(), &mut a, &mut b) } == 0 {
-        return ptr::null_mut();
-    }
-    // SAFETY: the GIL is held.
-    unsafe { PyLong_FromLongLong(a + b) } // BUG: unchecked overflow
-}
-// ANCHOR_END: add
-
-// ANCHOR: add-guarded
-/// `add_guarded(a, b)`: the same bug, but the body runs inside `guard`.
-unsafe extern "C" fn add_guarded(_module: *mut PyObject, args: *mut PyObject) -> *mut PyObject {
-    boundary::guard(|| {
-        let (mut a, mut b): (c_longlong, c_longlong) = (0, 0);
-        // SAFETY: CPython calls us with the GIL held; "LL" writes two long longs.
-        if unsafe { PyArg_ParseTuple(args, c"LL:add_guarded".as_ptr(), &mut a, &mut b) } == 0 {
-            return ptr::null_mut();
-        }
-        // SAFETY: the GIL is held.
-        unsafe { PyLong_FromLongLong(a + b) } // BUG: unchecked overflow
-    })
-}
-// ANCHOR_END: add-guarded
+use add::add;
+use add_guarded::add_guarded;
 
 // ANCHOR: text-length
 /// `text_length(x)`: `len(str(x))`. It never releases the string that `PyObject_Str` returns.

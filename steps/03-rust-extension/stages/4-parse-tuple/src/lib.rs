@@ -1,4 +1,3 @@
-// ANCHOR: all
 //! Stage 4: the real sum, calling the variadic PyArg_ParseTuple straight from Rust. It adds with
 //! `a + b`, which is the trap this stage demonstrates: on overflow it panics, and the panic
 //! cannot unwind out of an `extern "C"` function, so the process aborts.
@@ -20,7 +19,6 @@ pub extern "C" fn PyInit_foo() -> *mut PyObject {
     unsafe { foo_module_create() }
 }
 
-// ANCHOR: sum
 /// `foo.sum`, called by CPython through the method table in foo.c.
 ///
 /// # Safety
@@ -36,5 +34,3 @@ pub unsafe extern "C" fn foo_sum(_module: *mut PyObject, args: *mut PyObject) ->
     // SAFETY: we hold the GIL.
     unsafe { PyLong_FromLongLong(a + b) } // panics on overflow in a debug build
 }
-// ANCHOR_END: sum
-// ANCHOR_END: all

@@ -110,3 +110,27 @@ def test_a_script_imported_by_its_name_as_a_string_runs(monkeypatch):
         return text.replace('"slots_ring"', '"other_ring"') if self.resolve() == cost else text
     monkeypatch.setattr(type(cost), "read_text", read_text)
     assert [p for p in markdown.script_problems() if "slots_ring.py" in p]
+
+
+def test_a_version_note_shows_every_other_version_and_names_each_version(tmp_path, monkeypatch):
+    """Under an output whose expectation differs between versions, the note names every version
+    that prints what the page shows, and each other expectation follows, under a line naming
+    every version it covers (3.13's also covers 3.14 and 3.15 here)."""
+    from bookpipe import steps
+    folder = tmp_path / "99-versions"
+    (folder / "expected").mkdir(parents=True)
+    (folder / "commands.toml").write_text('[[command]]\nid = "x"\nrun = ["true"]\n')
+    (folder / "expected" / "x.txt").write_text("eleven\n")
+    (folder / "expected" / "x@3.13.txt").write_text("2| thirteen\n")
+    monkeypatch.setattr(verdicts, "PYVER", "3.11")
+    step = steps.Step(folder)
+    monkeypatch.setattr(step, "expected_path",
+                        lambda cid, v="3.11": step.expected_variants(cid)[
+                            "3.13" if v >= "3.13" else "3.11"])
+    note = verdicts.version_note(step, "x")
+    assert "Printed by CPython 3.11, the book's <code>python3</code> (CPython 3.12 prints the same)" \
+        in note
+    assert "<summary>What CPython 3.13, 3.14 and 3.15 print</summary>" in note
+    assert "```console\nthirteen\n```" in note  # as the page shows it: no stream marks
+    (folder / "expected" / "x@3.13.txt").unlink()
+    assert verdicts.version_note(step, "x") == ""

@@ -69,19 +69,6 @@ class Step:
             return self.folder / "expected" / f"{cid}.txt"
         return self.folder / "expected" / f"{cid}@{PYVER}.txt"
 
-    def version_note(self, cid: str) -> str:
-        """Under a version-specific output, which interpreter printed it and which others differ."""
-        variants = [v for v, p in self.expected_variants(cid).items() if p.exists()]
-        if len(variants) < 2:
-            return ""
-        mine = self.expected_path(cid)
-        others = [v for v in VERIFIED if v != PYVER and self.expected_path(cid, v) != mine]
-        differ = (f"; CPython {' and '.join(others)} print{'s' if len(others) == 1 else ''} "
-                  "it differently") if others else ""
-        return (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "
-                f"<code>python3</code>{differ}. Each version's output is checked against its own "
-                "expectation.</small></p>\n")
-
     def bless(self, cid: str, transcript: str) -> None:
         """Record `transcript` as what this interpreter prints. Under CPython 3.11 that is ID.txt.
         Under 3.N it is ID@3.N.txt, written only where 3.N's output differs from what the versions

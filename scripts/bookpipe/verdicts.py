@@ -233,6 +233,37 @@ def markdown(transcript: str, html: bool) -> str:
     return f"{fence}console\n{transcript}{fence}\n"
 
 
+def versions(names: list[str]) -> str:
+    """3.11, 3.12 and 3.13"""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def version_note(step: Step, cid: str) -> str:
+    """Under an output whose expectation differs between versions: which versions print what the
+    page shows, and each other version's output (its own expectation, which the version matrix of
+    `just test` checks), folded under a line that names every version it covers."""
+    expected = step.expected_path(cid)
+    if not [p for p in step.expected_variants(cid).values() if p.exists() and p != expected]:
+        return ""
+    same, others = [], {}
+    for v in VERIFIED:
+        p = step.expected_path(cid, v)
+        if p == expected:
+            same.append(v) if v != PYVER else None
+        else:
+            others.setdefault(p, []).append(v)
+    also = f" (CPython {versions(same)} print{'s' if len(same) == 1 else ''} the same)" \
+        if same else ""
+    note = (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "
+            f"<code>python3</code>{also}. Each version's output is checked against its own "
+            "expectation; the others follow.</small></p>\n")
+    for path, names in others.items():
+        note += (f"\n<details class=\"python-version\"><summary>What CPython {versions(names)} "
+                 f"print{'s' if len(names) == 1 else ''}</summary>\n\n"
+                 f"{markdown(path.read_text(), False)}\n</details>\n")
+    return note
+
+
 def failure_box(step: Step, cid: str, report: str) -> str:
     """A failed command's report as an HTML block for the page. It has no blank line (one would
     end the HTML block in Markdown); an empty line of the report is written as a no-break space."""
@@ -253,7 +284,7 @@ def write_ready(step: Step, cid: str, transcript: str) -> str:
     (under `mdbook serve`, after an edit), every page output goes through cmd_show, which checks
     the sources' contents, rebuilds, reruns and rechecks as needed."""
     cmd = step.command(cid)
-    text = markdown(transcript, cmd.html) + ("" if cmd.html else step.version_note(cid))
+    text = markdown(transcript, cmd.html) + ("" if cmd.html else version_note(step, cid))
     READY.mkdir(parents=True, exist_ok=True)
     (READY / f"{step.nn}-{cid}.md").write_text(text)
     return text

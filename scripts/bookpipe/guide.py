@@ -46,10 +46,12 @@ def where(step: Step, cids: list[str], pages: dict) -> str:
 
 
 def code(text: str) -> str:
-    """A replacement or regex as code; a line break as ↵, nothing as (removed)."""
+    """A replacement or regex as code (a line break written as `\\n`, as most rules write it),
+    broken anywhere to fit its column; nothing as (removed)."""
     if not text:
         return "(removed)"
-    return f"<code>{escape(text).replace(chr(10), '↵')}</code>"
+    shown = escape(text).replace(chr(10), "\\n")
+    return f'<code style="word-break: break-all">{shown}</code>'
 
 
 def table(head: list[str], rows: list[list[str]]) -> str:
@@ -73,7 +75,8 @@ def rewrites() -> str:
             rows.append([step.nn, where(step, cids, pages), code(replacement), code(pattern)])
     return ("<p>In every output:</p>\n" + table(["you see", "in place of"], own)
             + "<p>In the outputs of these commands, besides (a regex, then what replaces each "
-            "match; <code>\\1</code> is what the regex's first group matched):</p>\n"
+            "match; <code>\\1</code> is what the regex's first group matched, <code>\\n</code> a line "
+            "break):</p>\n"
             + table(["chapter", "commands", "you see", "in place of what this regex matches"],
                     rows))
 

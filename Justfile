@@ -30,11 +30,12 @@ setup:
 test-setup:
     scripts/setup.sh --tests
 
-# Build the steps once, render the book, fail if any output drifted
+# Build the steps once, render the book with its sources' archive, fail if any output drifted
 build:
     token=$({{book}} prepare) && \
     BOOK_READY_TOKEN="$token" mdbook build --dest-dir "{{target}}/book" 2>&1 \
         | { grep -v '^\s*$' || true; } | tee "{{target}}/book-work/mdbook.log"
+    {{book}} sources "{{target}}/book" > /dev/null
     {{book}} check
 
 # Serve the book at http://localhost:3000 with live reload, whatever fails: a failing output

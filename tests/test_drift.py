@@ -76,13 +76,14 @@ from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from bookpipe import (build, by_hand, cache, cli, commands, config,  # noqa: E402
-                      definitions, diagrams, markdown, pages, rendered, run, steps, verdicts)
+                      definitions, diagrams, guide, markdown, pages, rendered, run, sources, steps,
+                      verdicts)
 
 # What the main build (`just build`) left, whose files the faults are injected into (in a copy).
 BUILT = ROOT / "target"
 PIPELINE = ROOT / "scripts" / "bookpipe"
 MODULES = (config, commands, steps, build, run, verdicts, cache, pages, diagrams, markdown, rendered,
-           definitions, by_hand, cli)
+           definitions, by_hand, cli, guide, sources)
 
 
 class Book:
@@ -168,6 +169,7 @@ def book(tmp_path, monkeypatch, main_build) -> Book:
     for f in html.rglob("*.html"):
         (root / "target" / "book" / f.relative_to(html)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(f, root / "target" / "book" / f.relative_to(html))
+    shutil.copy2(html / sources.ARCHIVE, root / "target" / "book")
     work = root / "target" / "book-work"
     shutil.copytree(main_build / "ready", work / "ready")
     shutil.copy2(main_build / "mdbook.log", work / "mdbook.log")
@@ -501,6 +503,63 @@ def test_missing_page(book):
     with red(rendered.missing_page_problems, r"book/ch05-hard-way\.md: mdbook rendered no "
              r"ch05-hard-way\.html"):
         rendered.check_pages()
+
+
+@pytest.mark.parametrize("fault", ["no-link", "no-archive", "incomplete-archive"])
+def test_source_archive_that_a_reader_cannot_use(book, fault):
+    """The introduction links to the archive of the book's sources, which `just build` writes
+    beside the pages: a link gone, an archive missing, or one without the Justfile is red."""
+    intro, archive = book.html("introduction.html"), book.root / "target/book" / sources.ARCHIVE
+    if fault == "no-link":
+        intro.write_text(intro.read_text().replace(f'href="{sources.ARCHIVE}"', 'href="#"'))
+        needle = rf"introduction\.html links to no {re.escape(sources.ARCHIVE)}"
+    elif fault == "no-archive":
+        archive.unlink()
+        needle = r"which the rendered book does not hold"
+    else:
+        import tarfile
+        with tarfile.open(archive) as tar, tarfile.open(archive.with_suffix(".new"), "w:gz") as out:
+            for member in tar.getmembers():
+                if member.name != f"{sources.TOP}/Justfile":
+                    out.addfile(member, tar.extractfile(member) if member.isfile() else None)
+        archive.with_suffix(".new").replace(archive)
+        needle = r"lacks Justfile \(it holds \d+ files\)"
+    with red(rendered.source_archive_problems, needle):
+        rendered.check_pages()
+
+
+def test_source_archive_holds_the_working_tree(book, tmp_path):
+    """Written from a folder with no git (the copy, as a reader's unpacked archive), the archive
+    holds the sources and nothing built or installed."""
+    import tarfile
+    written = sources.write_archive(tmp_path)
+    with tarfile.open(written) as tar:
+        names = set(tar.getnames())
+    top = sources.TOP
+    assert {f"{top}/book/introduction.md", f"{top}/steps/Cargo.toml",
+            f"{top}/steps/01-shared-library/commands.toml"} <= names
+    assert not [n for n in names if n.startswith((f"{top}/target/", f"{top}/.venv"))]
+
+
+@pytest.mark.parametrize("fault", ["intro", "verified", "no-sentence"])
+def test_matrix_versions_that_disagree(book, fault, monkeypatch):
+    """The introduction names the versions tests/test_python_matrix.py builds the book under,
+    and the version notes (config.VERIFIED) name the same."""
+    intro = "book/introduction.md"
+    said = re.search(markdown.MATRIX_SENTENCE, " ".join((book.root / intro).read_text().split()))
+    assert said, "the introduction's sentence is gone"
+    if fault == "intro":
+        book.edit(intro, "3.13, 3.14 and 3.15", "3.13 and 3.14")
+        needle = r"introduction\.md says the book is built under CPython 3\.11, 3\.12, 3\.13 and " \
+            r"3\.14, but tests/test_python_matrix\.py builds it under 3\.11, 3\.12, 3\.13, 3\.14, 3\.15"
+    elif fault == "verified":
+        monkeypatch.setattr(config, "VERIFIED", ("3.11", "3.12", "3.13"))
+        needle = r"VERIFIED \(3\.11, 3\.12, 3\.13\) is not the matrix"
+    else:
+        book.edit(intro, "build the whole book again under", "build the book under")
+        needle = r"introduction\.md does not say which versions the book is built under"
+    with red(markdown.matrix_problems, needle):
+        markdown.check_markdown()
 
 
 def test_html_output_that_is_not_intact(book):

@@ -15,5 +15,8 @@ ground up; each imports only modules above it in this list:
   cache        a command's checked output: from the cache of passing results, or run and judged
   rendered     the checks of what mdbook wrote: its log, the rendered HTML
   by_hand      each chapter's by-hand.sh run, and held to the files the book's commands used
+  guide        the introduction's tables, made from the steps' definitions: the rewrites, the
+               outputs not compared, the outputs per CPython version, what a chapter uses of others
+  sources      the archive of the book's sources that `just build` writes beside the pages
   cli          the subcommands (prepare, show, step, bless, check, summary, list)
 """

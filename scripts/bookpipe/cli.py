@@ -13,6 +13,10 @@ Subcommands (see `scripts/book help`):
                    Markdown, of the steps' definitions, of the by-hand scripts, or of the HTML
   summary          one summary of the failures `prepare` found (for `just serve`; never fails)
   list             list the steps and their commands
+  guide KIND       for the introduction, from the steps' definitions: the `rewrites` of the
+                   outputs, the outputs shown but not compared (`uncompared`), and those with an
+                   expectation per CPython version (`versions`)
+  sources DIR      write the source archive of the repository's tracked files into DIR
 """
 
 from __future__ import annotations
@@ -253,6 +257,14 @@ def main(argv: list[str]) -> int:
                 return cmd_summary()
             case ["list"]:
                 return cmd_list()
+            case ["guide", kind]:
+                from .guide import guide
+                sys.stdout.write(guide(kind))
+                return 0
+            case ["sources", folder]:
+                from .sources import write_archive
+                print(write_archive(Path(folder)))
+                return 0
             case _:
                 print(__doc__)
                 return 0 if argv in ([], ["help"]) else 2

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from .config import BOOK_SRC, ROOT, STEPS, Fail
 from .diagrams import diagram_problems
-from .pages import (ANCHOR_END, ANCHOR_START, CMDRUN, LINK, LINK_KINDS, PLAYGROUND, SHOW, Block,
-                    fenced_blocks, includes, link, shown, summary_pages)
+from .pages import (ANCHOR_END, ANCHOR_START, CMDRUN, GUIDE, LINK, LINK_KINDS, PLAYGROUND, SHOW,
+                    Block, fenced_blocks, includes, link, shown, summary_pages)
 from .steps import BY_HAND, all_steps, find_step
 
 
@@ -18,7 +18,47 @@ def check_markdown() -> list[str]:
     problems = marker_problems() + order_problems() + include_problems()
     for md in summary_pages():
         problems += structure_problems(md)
-    return problems + numbering_problems() + script_problems()
+    return problems + numbering_problems() + script_problems() + matrix_problems()
+
+
+# The introduction's sentence naming the versions the book is built under (see matrix_problems).
+MATRIX_SENTENCE = r"builds? the whole book again under CPython ((?:3\.\d+, )*3\.\d+,? and 3\.\d+)"
+
+
+def matrix_problems() -> list[str]:
+    """The versions the introduction says the book is built under are those the version matrix
+    (tests/test_python_matrix.py's MATRIX) builds it under, and those the version notes name
+    (config.VERIFIED)."""
+    import ast
+    import re
+    from .config import VERIFIED
+    test = ROOT / "tests" / "test_python_matrix.py"
+    matrix = None
+    for node in ast.walk(ast.parse(test.read_text())):
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "MATRIX"
+                                                for t in node.targets):
+            matrix = ast.literal_eval(node.value)
+    if matrix is None:
+        return [f"{test.relative_to(ROOT)} has no MATRIX: the versions the book is built under "
+                "cannot be checked"]
+    problems = []
+    if list(VERIFIED) != list(matrix):
+        problems.append(f"scripts/bookpipe/config.py's VERIFIED ({', '.join(VERIFIED)}) is not the "
+                        f"matrix of {test.relative_to(ROOT)} ({', '.join(matrix)}): the notes "
+                        "under per-version outputs would name versions no test builds")
+    intro = BOOK_SRC / "introduction.md"
+    said = re.findall(MATRIX_SENTENCE, " ".join(intro.read_text().split()))
+    if not said:
+        return problems + [f"{intro.relative_to(ROOT)} does not say which versions the book is "
+                           f"built under: write “… builds the whole book again under CPython "
+                           f"{', '.join(matrix[:-1])} and {matrix[-1]}”"]
+    for names in said:
+        versions = re.findall(r"3\.\d+", names)
+        if versions != list(matrix):
+            problems.append(f"{intro.relative_to(ROOT)} says the book is built under CPython "
+                            f"{names}, but {test.relative_to(ROOT)} builds it under "
+                            f"{', '.join(matrix)}")
+    return problems
 
 
 def marker_problems() -> list[str]:
@@ -131,7 +171,7 @@ def structure_problems(md: Path) -> list[str]:
     for n, line in enumerate(lines, 1):
         for m in re.finditer(CMDRUN, line):
             marker = m.group(0)
-            if not re.fullmatch(SHOW, m.group(1)):
+            if not re.fullmatch(SHOW, m.group(1)) and not re.fullmatch(GUIDE, m.group(1)):
                 problems.append(f"{rel}:{n}: `{marker}` does not go through the checked pipeline: "
                                 "mdbook-cmdrun runs it unchecked. Define the command in the step's "
                                 "commands.toml and show it with `<!-- cmdrun ../scripts/book show "

@@ -50,7 +50,7 @@ def check_pages() -> list[str]:
     exactly the listings its Markdown writes (each include's lines, each command's output), in
     order; every HTML output intact; no element left open to swallow the rest (in each page and
     print.html)."""
-    problems = missing_page_problems()
+    problems = missing_page_problems() + source_archive_problems()
     for md in summary_pages():
         html_file = HTML / md.relative_to(BOOK_SRC).with_suffix(".html")
         if html_file.exists():
@@ -66,6 +66,42 @@ def missing_page_problems() -> list[str]:
     return [f"{md.relative_to(ROOT)}: mdbook rendered no {md.with_suffix('.html').name}"
             for md in summary_pages()
             if not (HTML / md.relative_to(BOOK_SRC).with_suffix(".html")).exists()]
+
+
+def source_archive_problems() -> list[str]:
+    """The introduction links to the source archive (sources.py), the link resolves in the
+    rendered book, and the archive holds what the introduction promises: the Justfile, setup,
+    the workspace and every step's crate with its commands.toml."""
+    import re
+    import tarfile
+    from .sources import ARCHIVE, MUST_HOLD, TOP
+    from .steps import all_steps
+    intro = HTML / "introduction.html"
+    if not intro.exists():
+        return []  # missing_page_problems says so
+    hrefs = re.findall(r'href="([^"#?]*' + re.escape(ARCHIVE) + r')"', intro.read_text())
+    if not hrefs:
+        return [f"introduction.html links to no {ARCHIVE}: the rendered book would not say where "
+                "its sources are"]
+    problems = []
+    for href in dict.fromkeys(hrefs):
+        target = (intro.parent / href).resolve()
+        if not target.is_file():
+            problems.append(f"introduction.html links to {href}, which the rendered book does not "
+                            f"hold: `just build` writes it (`scripts/book sources {HTML}`)")
+            continue
+        try:
+            with tarfile.open(target) as tar:
+                names = set(tar.getnames())
+        except (OSError, tarfile.TarError) as e:
+            problems.append(f"{href}: not a readable archive ({e})")
+            continue
+        want = [*MUST_HOLD, *(f"steps/{s.folder.name}/commands.toml" for s in all_steps())]
+        missing = [w for w in want if f"{TOP}/{w}" not in names]
+        if missing:
+            problems.append(f"{href} lacks {', '.join(missing)} (it holds {len(names)} files): a "
+                            "reader could not build the book from it")
+    return problems
 
 
 def heading_problems(rel: Path, page: Page) -> list[str]:

@@ -71,17 +71,28 @@ def command_env(cmd: Command) -> dict[str, str]:
 # Running commands
 
 
+def own_rewrites(workdir: Path) -> list[tuple[str, str, str]]:
+    """The rewrites of every command's output, before its own `normalize`: (regex, replacement,
+    what it stands for, as the introduction lists it through `book guide rewrites`)."""
+    import re
+    return [(re.escape(str(workdir)), ".", "the folder the command runs in"),
+            (re.escape(str(HOME)), "~", "the empty home folder the commands run with"),
+            (re.escape(str(ROOT)), "<book>", "the folder that holds the book's sources"),
+            (r"0x[0-9a-fA-F]{6,}", "0x<address>",
+             "a memory address that a program printed in hex with its 0x"),
+            # cargo says so when another cargo on the machine holds a lock it needs: a fact
+            # about what else runs at that moment, not about the code, so no page shows it.
+            (r"^ *Blocking waiting for file lock on .*\n", "",
+             "cargo's line saying it waits for another cargo's lock")]
+
+
 def normalise(text: str, workdir: Path, rules: list, streams: str | None = None) -> str | tuple:
     """The output with what varies from run to run replaced (paths, addresses, then `rules`, the
     command's own `normalize` patterns). With `streams` (the stream of each character, "1" or
     "2"), returns the text and its streams, a replacement taking the stream of what it replaces."""
     import re
     tags = streams if streams is not None else "1" * len(text)
-    own = [(re.escape(str(workdir)), "."), (re.escape(str(HOME)), "~"),
-           (re.escape(str(ROOT)), "<book>"), (r"0x[0-9a-fA-F]{6,}", "0x<address>"),
-           # cargo says so when another cargo on the machine holds a lock it needs: a fact
-           # about what else runs at that moment, not about the code, so no page shows it.
-           (r"^ *Blocking waiting for file lock on .*\n", "")]
+    own = [(pattern, replacement) for pattern, replacement, _ in own_rewrites(workdir)]
     for pattern, replacement in [*own, *rules]:
         out, out_tags, last = [], [], 0
         for m in re.finditer(pattern, text, flags=re.MULTILINE):

@@ -233,8 +233,8 @@ def markdown(transcript: str, html: bool) -> str:
     return f"{fence}console\n{transcript}{fence}\n"
 
 
-def versions(names: list[str]) -> str:
-    """3.11, 3.12 and 3.13"""
+def spoken_list(names: list[str]) -> str:
+    """["3.11", "3.12", "3.13"] as "3.11, 3.12 and 3.13"."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -252,13 +252,13 @@ def version_note(step: Step, cid: str) -> str:
             same.append(v) if v != PYVER else None
         else:
             others.setdefault(p, []).append(v)
-    also = f" (CPython {versions(same)} print{'s' if len(same) == 1 else ''} the same)" \
+    also = f" (CPython {spoken_list(same)} print{'s' if len(same) == 1 else ''} the same)" \
         if same else ""
     note = (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "
             f"<code>python3</code>{also}. Each version's output is checked against its own "
             "expectation; the others follow.</small></p>\n")
     for path, names in others.items():
-        note += (f"\n<details class=\"python-version\"><summary>What CPython {versions(names)} "
+        note += (f"\n<details class=\"python-version\"><summary>What CPython {spoken_list(names)} "
                  f"print{'s' if len(names) == 1 else ''}</summary>\n\n"
                  f"{markdown(path.read_text(), False)}\n</details>\n")
     return note

@@ -61,6 +61,13 @@ def operations(m):
         fails(lambda: a == b)
         a.clear()
 
+    def chain():
+        r = Ring(1)
+        for _ in range(120):  # deeper than the hand-written Ring's trashcan lets drops nest (50)
+            s = Ring(1)
+            s.push(r)
+            r = s
+
     return {
         "create+drop": lambda: Ring(8),
         "create capacity=": lambda: Ring(capacity=8),
@@ -75,6 +82,7 @@ def operations(m):
         "!= other type": lambda: full != [1],
         "weakref": lambda: __import__("weakref").ref(full),
         "cycle, collected": cycle,
+        "chain of rings, freed": chain,
         "bad capacity": lambda: fails(Ring, 0),
         "bad capacity type": lambda: fails(Ring, 1.5),
         "push()": lambda: fails(full.push),

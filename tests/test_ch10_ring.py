@@ -1,10 +1,13 @@
 """Chapter 10's Ring, every implementation the book stages (by hand, with PyO3, and the helper's
 once staged): tests/ring_contract.py under every CPython >= 3.10 and the debug builds (behaviour,
 the cycle GC, the drop counter, hostile input), the reference-leak check under the debug builds,
-and a type object per subinterpreter. Each run is a child process, so a crash is reported instead
-of taking pytest down with it. Each check is shown to fail on a Ring that breaks its rule."""
+and a type object per subinterpreter; what only the hand-written Ring promises (tests/ring_by_hand.py:
+its trashcan, its immutable type, ...), and the page's table of a subclass's layout under each
+version. Each run is a child process, so a crash is reported instead of taking pytest down with
+it. Each contract check is shown to fail on a Ring that breaks its rule."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +24,7 @@ CONTRACT = HERE / "ring_contract.py"
 LEAK_PROBE = HERE / "ring_refleak_probe.py"
 RAW = STAGE / "10" / "ring.abi3.so"
 PYO3 = STAGE / "10" / "pyo3_ring.abi3.so"
+PAGE = HERE.parent / "book" / "ch10-classes.md"
 # Every Ring module of the chapter: ring, pyo3_ring, and helper_ring when the helper's is staged.
 MODULES = sorted((STAGE / "10").glob("*ring.abi3.so"))
 
@@ -168,6 +172,50 @@ for x in made:
     i.destroy(x)
 print("destroyed", ring.live(), flush=True)
 """
+
+
+BY_HAND = HERE / "ring_by_hand.py"
+# tests/ring_by_hand.py's checks, each a child process of its own (see its docstring).
+BY_HAND_CHECKS = ["chain", "shapes", "threads", "interpreters", "immutable", "never_written",
+                  "metaclass", "capacity", "out_of_memory", "subclass_init", "recursive_repr"]
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+@pytest.mark.parametrize("check", BY_HAND_CHECKS)
+def test_by_hand(check: str, version: str):
+    """The hand-written Ring's own promises (its trashcan, its immutable type, the state of an
+    instance no __new__ initialised, ...), under every CPython >= 3.10 and the debug builds."""
+    proc = crashreport.run([python_for(version), str(BY_HAND), str(RAW), check], timeout=600)
+    assert proc.returncode == 0, f"{check} under CPython {version}: {describe_exit(proc)}"
+
+
+def test_by_hand_runs_every_check():
+    import ring_by_hand
+    assert sorted(BY_HAND_CHECKS) == sorted(ring_by_hand.CHECKS)
+
+
+# The page's table of where a subclass's __dict__ goes, row by row: (CPython, basicsize,
+# dictoffset), the first version of each row; the rows that the book's own builds print
+# (expected/subclass*.txt) are checked there too, and 3.10, which cannot build the book, here.
+LAYOUT_ROW = re.compile(r"^\| (3\.\d+)(?: and later| to 3\.\d+)? \| (\d+) \| (-?\d+) \|", re.M)
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS[:6])
+def test_the_pages_subclass_layout(version: str):
+    rows = {v: (int(size), int(offset))
+            for v, size, offset in LAYOUT_ROW.findall(PAGE.read_text())}
+    assert "3.10" in rows and "3.11" in rows and "3.12" in rows, rows
+    expected = rows[max((v for v in rows if version_key(v) <= version_key(version)),
+                        key=version_key)]
+    proc = crashreport.run([python_for(version), "subclass.py"], cwd=STAGE / "10", timeout=60)
+    assert proc.returncode == 0, describe_exit(proc)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("Recent: basicsize"))
+    got = tuple(int(n) for n in re.findall(r"basicsize (\d+), .* dictoffset (-?\d+)", line)[0])
+    assert got == expected, f"CPython {version} prints {line!r}; the page's table says {expected}"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in version.split("."))
 
 
 @pytest.mark.parametrize("version", ["3.11", "3.12", "3.13", "3.14", "3.15"])

@@ -4,7 +4,7 @@
 __slots__.
 
     python3 cost.py            the table and the ratios
-    python3 cost.py --facts    whether the goals hold (yes/no)
+    python3 cost.py --facts    whether the goals hold, and which operation is cheaper (yes/no)
 
 Run in a folder holding ring.abi3.so, pyo3_ring.abi3.so, helper_ring.abi3.so and slots_ring.py.
 """
@@ -37,11 +37,13 @@ RATIOS = [  # (label, numerator, denominator, rows)
 ]
 GOALS = [  # (label, numerator, denominator, row, at most)
     ("class-raw/class-pyo3", "class-raw", "class-pyo3", "method call", 0.7),
-    ("class-raw/class-pyo3", "class-raw", "class-pyo3", "create+drop", 0.7),
+    ("class-raw/class-pyo3", "class-raw", "class-pyo3", "create+drop", 0.75),
     ("class-helper/class-raw", "class-helper", "class-raw", "method call", 1.05),
     ("class-helper/class-raw", "class-helper", "class-raw", "property read", 1.05),
     ("class-helper/class-raw", "class-helper", "class-raw", "create+drop", 1.05),
 ]
+# (row, other row, columns): in which columns the first costs fewer instructions than the other.
+COMPARISONS = [("property read", "method call", ["class-raw", "class-pyo3", "class-slots"])]
 # ANCHOR_END: cases
 N1, N2 = 200, 1200
 LOOP = """
@@ -105,6 +107,9 @@ def main():
         for label, num, den, row, most in GOALS:
             ok = found[num, row] <= most * found[den, row]
             print(f"{label} <= {most} for a {row}: {'yes' if ok else 'no'}")
+        for row, other, columns in COMPARISONS:
+            cheaper = [f"{c} {'yes' if found[c, row] < found[c, other] else 'no'}" for c in columns]
+            print(f"a {row} costs less than a {other}: {', '.join(cheaper)}")
         return
     print(f"{'':<24}" + "".join(f"{name:>13}" for name, _ in IMPLEMENTATIONS))
     for row, statement in OPERATIONS:

@@ -21,4 +21,17 @@ print(repr(r), r.newest(), r.__dict__, r == plain, plain == r)
 for cls in (ring.Ring, Recent):
     print(f"{cls.__name__}: basicsize {cls.__basicsize__}, weaklistoffset "
           f"{cls.__weakrefoffset__}, dictoffset {cls.__dictoffset__}")
+
+
+class Labeled(ring.Ring):
+    def __init__(self, capacity, label):  # more parameters than Ring(capacity)
+        super().__init__()
+        self.label = label
+
+
+try:
+    labeled = Labeled(3, "recent")
+    print(repr(labeled), labeled.label)
+except TypeError as e:
+    print("TypeError:", e)
 # ANCHOR_END: all

@@ -15,7 +15,8 @@ for n in (2, 3, 4):
     same.push(n)
 print(r == same, r != same)
 print(weakref.ref(r)() is r, Ring.__hash__)
-for attempt in ["hash(r)", "r < same", "r.capacity = 4", "r.push()", "Ring(0)", "Ring(2.5)"]:
+for attempt in ["hash(r)", "r < same", "r.capacity = 4", "r.push()", "Ring(0)", "Ring(2.5)",
+                "Ring.push = Ring.push"]:
     try:
         exec(attempt)
     except (TypeError, ValueError, AttributeError) as e:

@@ -3,14 +3,14 @@
 //! Chapter 10: `ring.Ring`, a fixed-capacity ring buffer of Python objects, written by hand as a
 //! heap type on raw pyo3-ffi (the stable ABI of CPython 3.10 on).
 //!
-//! The module is multi-phase: its exec slot creates the type with `PyType_FromModuleAndSpec`,
-//! keeps it in the module's state and adds it to the module. Each interpreter that imports
-//! `ring` runs the exec slot, so each gets a type object of its own.
+//! The module is multi-phase: its exec slot creates the type with `PyType_FromModuleAndSpec`
+//! and adds it to the module. Each interpreter that imports `ring` runs the exec slot, so each
+//! gets a type object of its own.
 
 use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::ffi::{CStr, c_int, c_uint, c_void};
-use std::mem::{self, ManuallyDrop};
+use std::mem::{self, ManuallyDrop, MaybeUninit};
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
@@ -55,18 +55,29 @@ struct Ring {
     items: VecDeque<Owned>,
 }
 
+/// The most items any `VecDeque<Owned>` can hold: a larger capacity could never be filled.
+const MAX_CAPACITY: usize = isize::MAX as usize / size_of::<Owned>();
+
 impl Ring {
     fn new(capacity: usize) -> Ring {
         LIVE.fetch_add(1, Ordering::Relaxed);
-        // No allocation up front: `Ring(10**18)` is a valid ring, not an abort.
+        // No allocation up front: the items' memory grows as they come.
         Ring { capacity, items: VecDeque::new() }
     }
 
-    /// Appends `item`; when full, evicts the oldest item and returns it.
-    fn push(&mut self, item: Owned) -> Option<Owned> {
-        let evicted = if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+    /// Appends `item`; when full, evicts the oldest item and returns it. When memory for one
+    /// more item cannot be had, hands `item` back and leaves the ring as it was.
+    fn push(&mut self, item: Owned) -> Result<Option<Owned>, Owned> {
+        if self.items.len() == self.capacity {
+            let evicted = self.items.pop_front();
+            self.items.push_back(item); // into the slot just freed: no allocation
+            return Ok(evicted);
+        }
+        if self.items.try_reserve(1).is_err() {
+            return Err(item);
+        }
         self.items.push_back(item);
-        evicted
+        Ok(None)
     }
 }
 
@@ -86,7 +97,23 @@ struct RingObject {
     weaklist: *mut PyObject,
     /// 0: free; n > 0: n shared borrows; -1: borrowed exclusively.
     borrow: Cell<isize>,
-    ring: UnsafeCell<Ring>,
+    /// Whether `ring` holds a value: `tp_alloc` zeroes the memory (false), `ring_new` sets it.
+    written: Cell<bool>,
+    ring: UnsafeCell<MaybeUninit<Ring>>,
+}
+
+impl RingObject {
+    /// A pointer to the value, if `ring_new` wrote one.
+    ///
+    /// # Safety
+    /// `this` is a live instance and the GIL is held; the caller decides, by the borrow flag,
+    /// whether the pointer may be read or written.
+    unsafe fn value(this: *mut RingObject) -> Option<*mut Ring> {
+        // SAFETY: the caller's promise; `written` was zeroed by tp_alloc or set by ring_new. No
+        // reference to the value is made here: a borrow of it may be live.
+        let written = unsafe { (*this).written.get() };
+        written.then(|| unsafe { UnsafeCell::raw_get(&raw const (*this).ring) }.cast())
+    }
 }
 // ANCHOR_END: layout
 
@@ -115,43 +142,56 @@ impl Drop for Exclusive<'_> {
     }
 }
 
-/// Borrows the `Ring` of `obj` shared, or raises `RuntimeError` if it is borrowed exclusively.
+/// Borrows the `Ring` of `obj` shared, or raises `RuntimeError` if it is borrowed exclusively
+/// (`ValueError` if it holds no value).
 ///
 /// # Safety
 /// `obj` is a live instance of `Ring` (or of a subclass) and the GIL is held for `'a`.
 unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
     let this = obj.cast::<RingObject>();
-    // SAFETY: the caller's promise: the fields were written by ring_new. References are made to
-    // the two fields only, never to the header, which CPython writes (reference counts).
-    let flag = unsafe { &(*this).borrow };
+    // SAFETY: the caller's promise. References are made to the fields only, never to the
+    // header, which CPython writes (reference counts).
+    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
+    let Some(ring) = value else { return never_written() };
     if flag.get() < 0 && !cfg!(feature = "naive") {
         return already_borrowed();
     }
     flag.set(flag.get() + 1);
-    // SAFETY: the flag says no `&mut Ring` exists, and none can be made until this is dropped.
-    Some(Shared { flag, ring: unsafe { &*(*this).ring.get() } })
+    // SAFETY: the value was written, and the flag says no `&mut Ring` exists, and none can be
+    // made until this is dropped.
+    Some(Shared { flag, ring: unsafe { &*ring } })
 }
 
-/// Borrows the `Ring` of `obj` exclusively, or raises `RuntimeError` if it is borrowed at all.
+/// Borrows the `Ring` of `obj` exclusively, or raises `RuntimeError` if it is borrowed at all
+/// (`ValueError` if it holds no value).
 ///
 /// # Safety
 /// As for `borrow`.
 unsafe fn borrow_mut<'a>(obj: *mut PyObject) -> Option<Exclusive<'a>> {
     let this = obj.cast::<RingObject>();
     // SAFETY: as in `borrow`.
-    let flag = unsafe { &(*this).borrow };
+    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
+    let Some(ring) = value else { return never_written() };
     if flag.get() != 0 && !cfg!(feature = "naive") {
         return already_borrowed();
     }
     flag.set(-1);
-    // SAFETY: the flag says no other reference to the Ring exists, and none can be made until
-    // this is dropped.
-    Some(Exclusive { flag, ring: unsafe { &mut *(*this).ring.get() } })
+    // SAFETY: the value was written, and the flag says no other reference to it exists, and
+    // none can be made until this is dropped.
+    Some(Exclusive { flag, ring: unsafe { &mut *ring } })
 }
 
 fn already_borrowed<T>() -> Option<T> {
     // SAFETY: called with the GIL held (from the borrow functions); the message is a C string.
     unsafe { PyErr_SetString(PyExc_RuntimeError, c"Ring is already borrowed".as_ptr()) };
+    None
+}
+
+/// An instance that did not come from `ring_new` (made by `tp_alloc` alone, through the C API)
+/// has no value to read.
+fn never_written<T>() -> Option<T> {
+    // SAFETY: as in `already_borrowed`.
+    unsafe { PyErr_SetString(PyExc_ValueError, c"Ring was never initialised".as_ptr()) };
     None
 }
 // ANCHOR_END: borrow
@@ -164,14 +204,19 @@ unsafe extern "C" fn ring_new(
     args: *mut PyObject,
     kwargs: *mut PyObject,
 ) -> *mut PyObject {
-    // SAFETY: CPython calls tp_new with the GIL held and `args` a tuple.
-    let Some(capacity) = (unsafe { parse_capacity(args, kwargs) }) else {
+    // SAFETY: CPython calls tp_new with the GIL held, `ty` a subtype of Ring, `args` a tuple.
+    let Some(capacity) = (unsafe { parse_capacity(ty, args, kwargs) }) else {
         return ptr::null_mut();
     };
-    if capacity < 1 {
+    if !(1..=MAX_CAPACITY as Py_ssize_t).contains(&capacity) {
         // SAFETY: the GIL is held; one %zd, one Py_ssize_t.
         unsafe {
-            PyErr_Format(PyExc_ValueError, c"capacity must be >= 1, not %zd".as_ptr(), capacity)
+            if capacity < 1 {
+                PyErr_Format(PyExc_ValueError, c"capacity must be >= 1, not %zd".as_ptr(), capacity)
+            } else {
+                let message = c"capacity %zd is more items than memory can hold";
+                PyErr_Format(PyExc_MemoryError, message.as_ptr(), capacity)
+            }
         };
         return ptr::null_mut();
     }
@@ -184,24 +229,29 @@ unsafe extern "C" fn ring_new(
     }
     let this = obj.cast::<RingObject>();
     // SAFETY: tp_alloc returned zeroed memory of the type's basicsize, at least
-    // size_of::<RingObject>(), with the header written (and a reference to `ty` taken). The
-    // object is already tracked by the GC, but nothing between alloc and these writes can start
-    // a collection (no Python object is allocated), so tp_traverse never sees the zeroed fields.
+    // size_of::<RingObject>(), with the header written (and a reference to `ty` taken): the
+    // borrow flag is 0 (free) and `written` false. The object is already tracked by the GC, but
+    // nothing between alloc and these writes can start a collection (no Python object is
+    // allocated), so tp_traverse never sees a value half written.
     unsafe {
-        (&raw mut (*this).borrow).write(Cell::new(0));
-        (&raw mut (*this).ring).write(UnsafeCell::new(Ring::new(capacity as usize)));
+        let value = MaybeUninit::new(Ring::new(capacity as usize));
+        (&raw mut (*this).ring).write(UnsafeCell::new(value));
+        (&raw mut (*this).written).write(Cell::new(true));
     }
     obj
 }
 
 /// `capacity`, from `Ring(8)` quickly (one int, no keywords), or else from whatever was passed,
 /// through `PyArg_ParseTupleAndKeywords`, which takes `capacity=` too and raises CPython's own
-/// errors. The quick path matters: parsing the format string costs about a quarter of creating
-/// a ring.
+/// errors. The quick path matters to the cost of creating a ring (the chapter's last section).
 ///
 /// # Safety
-/// The GIL is held, `args` is a tuple and `kwargs` a dict or NULL.
-unsafe fn parse_capacity(args: *mut PyObject, kwargs: *mut PyObject) -> Option<Py_ssize_t> {
+/// The GIL is held, `ty` is Ring or a subclass, `args` is a tuple and `kwargs` a dict or NULL.
+unsafe fn parse_capacity(
+    ty: *mut PyTypeObject,
+    args: *mut PyObject,
+    kwargs: *mut PyObject,
+) -> Option<Py_ssize_t> {
     // SAFETY: the caller's promise.
     unsafe {
         if kwargs.is_null() && PyTuple_Size(args) == 1 {
@@ -211,6 +261,28 @@ unsafe fn parse_capacity(args: *mut PyObject, kwargs: *mut PyObject) -> Option<P
             }
             // Not an int, or too large: the parser below raises the error CPython would.
             PyErr_Clear();
+        }
+        parse_capacity_slowly(ty, args, kwargs)
+    }
+}
+
+/// `parse_capacity` for anything but one int.
+///
+/// # Safety
+/// As for `parse_capacity`.
+#[cold]
+unsafe fn parse_capacity_slowly(
+    ty: *mut PyTypeObject,
+    args: *mut PyObject,
+    kwargs: *mut PyObject,
+) -> Option<Py_ssize_t> {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let object_init = PyType_GetSlot(&raw mut PyBaseObject_Type, Py_tp_init);
+        if PyType_GetSlot(ty, Py_tp_init) != object_init {
+            // A subclass with an `__init__` of its own gets every argument there: take the
+            // capacity, first or `capacity=`, and leave the rest to it, as `object` does.
+            return capacity_for_init(args, kwargs);
         }
         let mut capacity: Py_ssize_t = 0;
         let mut keywords = [c"capacity".as_ptr().cast_mut(), ptr::null_mut()];
@@ -225,12 +297,45 @@ unsafe fn parse_capacity(args: *mut PyObject, kwargs: *mut PyObject) -> Option<P
         if parsed == 0 { None } else { Some(capacity) }
     }
 }
+
+/// The capacity for a subclass whose `__init__` takes more arguments than `Ring(capacity)`.
+///
+/// # Safety
+/// As for `parse_capacity`.
+unsafe fn capacity_for_init(args: *mut PyObject, kwargs: *mut PyObject) -> Option<Py_ssize_t> {
+    // SAFETY: the caller's promise; the item is held by a strong reference of our own while
+    // `__index__` (Python code) runs, whatever that code does to the dict.
+    unsafe {
+        let item = if PyTuple_Size(args) > 0 {
+            PyTuple_GetItem(args, 0)
+        } else if !kwargs.is_null() {
+            PyDict_GetItemString(kwargs, c"capacity".as_ptr())
+        } else {
+            ptr::null_mut()
+        };
+        if item.is_null() {
+            let message = c"Ring() missing required argument 'capacity' (pos 1)";
+            PyErr_SetString(PyExc_TypeError, message.as_ptr());
+            return None;
+        }
+        Py_INCREF(item);
+        let index = PyNumber_Index(item);
+        Py_DECREF(item);
+        if index.is_null() {
+            return None;
+        }
+        let capacity = PyLong_AsSsize_t(index);
+        Py_DECREF(index);
+        if capacity == -1 && !PyErr_Occurred().is_null() { None } else { Some(capacity) }
+    }
+}
 // ANCHOR_END: new
 
 // ANCHOR: dealloc
 /// `tp_dealloc`: the reference count reached zero. Untrack, clear the weak references, drop the
-/// Rust value (exactly once: nothing else drops it), free the memory, and release the type:
-/// every instance of a heap type holds a reference to it (taken by tp_alloc).
+/// Rust value if `ring_new` wrote one (exactly once: nothing else drops it), free the memory,
+/// and release the type: every instance of a heap type holds a reference to it (taken by
+/// tp_alloc).
 unsafe extern "C" fn ring_dealloc(obj: *mut PyObject) {
     let this = obj.cast::<RingObject>();
     // SAFETY: CPython calls this once, with the GIL held, for an instance whose count is 0.
@@ -242,13 +347,95 @@ unsafe extern "C" fn ring_dealloc(obj: *mut PyObject) {
         }
         // Dropping the items can run Python code (an item's __del__), but none of it can reach
         // this object any more: its count is zero, and it is out of the GC's lists.
-        ptr::drop_in_place((*this).ring.get());
+        if let Some(ring) = RingObject::value(this) {
+            drop_value(ring);
+        }
         // tp_free, which for Ring and its Python subclasses is always PyObject_GC_Del.
         PyObject_GC_Del(obj.cast());
         Py_DECREF(ty.cast());
     }
 }
 // ANCHOR_END: dealloc
+
+// ANCHOR: trashcan
+/// How many drops of `Ring` values may be nested on a thread before the next one waits.
+const TRASHCAN_DEPTH: usize = 50;
+
+/// One thread's trashcan: how deeply drops of `Ring` values are nested, under which thread
+/// state, and the values whose drop waits for the outermost one to return.
+struct Trashcan {
+    tstate: Cell<*mut PyThreadState>,
+    depth: Cell<usize>,
+    /// Empty whenever no drop runs on the thread. `ManuallyDrop` gives the thread-local no
+    /// destructor: whatever a thread left there when it ended is leaked, never released
+    /// without the GIL.
+    later: ManuallyDrop<Cell<Vec<Ring>>>,
+}
+
+thread_local! {
+    static TRASHCAN: Trashcan = const {
+        Trashcan {
+            tstate: Cell::new(ptr::null_mut()),
+            depth: Cell::new(0),
+            later: ManuallyDrop::new(Cell::new(Vec::new())),
+        }
+    };
+}
+
+/// Drops the value of a ring that is being freed. Its items can be rings whose drop drops
+/// rings, so a chain of rings, each holding the next, would recurse once per link and overflow
+/// the stack. Past `TRASHCAN_DEPTH` nested drops the value is moved out to wait in the thread's
+/// trashcan instead, and the outermost drop empties it in a loop.
+///
+/// # Safety
+/// The GIL is held; `ring` is a value nothing uses again (its object is being freed).
+unsafe fn drop_value(ring: *mut Ring) {
+    // SAFETY: the caller's promise.
+    if unsafe { (*ring).items.is_empty() } || cfg!(feature = "naive") {
+        // Nothing in it can start a chain (or, in naive/, there is no trashcan).
+        return unsafe { ptr::drop_in_place(ring) };
+    }
+    // SAFETY: the GIL is held, so this thread has a thread state; the value is read out once
+    // and not used again by the caller.
+    let (tstate, ring) = unsafe { (PyThreadState_Get(), ptr::read(ring)) };
+    TRASHCAN.with(|trashcan| {
+        let depth = trashcan.depth.get();
+        if depth > 0 && trashcan.tstate.get() == tstate {
+            if depth < TRASHCAN_DEPTH {
+                trashcan.depth.set(depth + 1);
+                drop(ring);
+                trashcan.depth.set(depth);
+            } else {
+                let mut later = trashcan.later.take();
+                if later.try_reserve(1).is_ok() {
+                    later.push(ring);
+                    trashcan.later.set(later);
+                } else {
+                    trashcan.later.set(later);
+                    drop(ring); // no memory to queue it: dropped here, one level deeper
+                }
+            }
+            return;
+        }
+        // The outermost drop for this thread state. Another thread state's drops may be under
+        // way on this thread (an item's __del__ ran code in another interpreter): their values
+        // stay theirs, set aside until this returns.
+        let outer =
+            (trashcan.tstate.replace(tstate), trashcan.depth.replace(1), trashcan.later.take());
+        drop(ring);
+        loop {
+            let mut later = trashcan.later.take();
+            let next = later.pop();
+            trashcan.later.set(later);
+            let Some(ring) = next else { break };
+            drop(ring);
+        }
+        trashcan.tstate.set(outer.0);
+        trashcan.depth.set(outer.1);
+        trashcan.later.set(outer.2); // frees the emptied queue's memory
+    })
+}
+// ANCHOR_END: trashcan
 
 // ANCHOR: gc
 /// `tp_traverse`: tells the cycle GC every object this one holds a reference to: each item, and
@@ -262,12 +449,13 @@ unsafe extern "C" fn ring_traverse(
     // SAFETY: the GC calls this with the GIL held, for a live instance. No exclusive borrow is
     // live while a collection can start (push and clear run no Python code while they hold one),
     // so reading the Ring through a shared reference is sound whatever the flag says.
-    let ring = unsafe { &*(*this).ring.get() };
-    for item in &ring.items {
-        // SAFETY: `visit` is the GC's callback, called with objects we hold references to.
-        let found = unsafe { visit(item.0.as_ptr(), arg) };
-        if found != 0 {
-            return found;
+    if let Some(ring) = unsafe { RingObject::value(this) } {
+        for item in unsafe { &(*ring).items } {
+            // SAFETY: `visit` is the GC's callback, called with objects we hold references to.
+            let found = unsafe { visit(item.0.as_ptr(), arg) };
+            if found != 0 {
+                return found;
+            }
         }
     }
     // SAFETY: as above; an instance holds a reference to its type.
@@ -279,11 +467,12 @@ unsafe extern "C" fn ring_traverse(
 /// releasing them can run Python code.
 unsafe extern "C" fn ring_clear(obj: *mut PyObject) -> c_int {
     // SAFETY: a live instance, GIL held. A borrowed ring is left as it is (the GC tolerates a
-    // tp_clear that does not break the cycle; an object in use is not garbage anyway).
+    // tp_clear that does not break the cycle; an object in use is not garbage anyway), and so
+    // is one with no value.
     let taken = match unsafe { borrow_mut(obj) } {
         Some(ring) => mem::take(&mut ring.ring.items),
         None => {
-            // SAFETY: GIL held; drop the RuntimeError borrow_mut set.
+            // SAFETY: GIL held; drop the error borrow_mut set.
             unsafe { PyErr_Clear() };
             return 0;
         }
@@ -316,11 +505,15 @@ unsafe extern "C" fn ring_push(
     unsafe {
         let Some(ring) = borrow_mut(obj) else { return ptr::null_mut() };
         let item = Owned::new(NonNull::new_unchecked(*args));
-        let evicted = ring.ring.push(item);
+        let pushed = ring.ring.push(item);
         drop(ring);
-        match evicted {
-            Some(old) => old.into_ptr(),
-            None => Py_NewRef(Py_None()),
+        match pushed {
+            Ok(Some(old)) => old.into_ptr(),
+            Ok(None) => Py_NewRef(Py_None()),
+            Err(item) => {
+                drop(item); // the caller holds another reference: nothing is freed
+                PyErr_NoMemory()
+            }
         }
     }
 }
@@ -384,10 +577,28 @@ unsafe extern "C" fn ring_len(obj: *mut PyObject) -> Py_ssize_t {
 // ANCHOR_END: methods
 
 // ANCHOR: repr
-/// `repr(r)`: `Ring(3, [1, 2, 3])`, with the name of the object's own type (a subclass's).
+/// `repr(r)`: `Ring(3, [1, 2, 3])`, with the name of the object's own type (a subclass's). A
+/// ring met again inside its own repr (it holds itself) is `[...]`, as in `deque`'s.
 unsafe extern "C" fn ring_repr(obj: *mut PyObject) -> *mut PyObject {
-    // SAFETY: a live instance, GIL held. The items' reprs run Python code: they are made from
-    // a new list, after the borrow has ended.
+    // SAFETY: a live instance, GIL held. Py_ReprEnter returns 1 for an object whose repr is
+    // being made on this thread already, -1 with an exception set.
+    unsafe {
+        match Py_ReprEnter(obj) {
+            0 => {}
+            1 => return PyUnicode_FromString(c"[...]".as_ptr()),
+            _ => return ptr::null_mut(),
+        }
+        let repr = repr_once(obj);
+        Py_ReprLeave(obj);
+        repr
+    }
+}
+
+/// # Safety
+/// `obj` is a live instance and the GIL is held.
+unsafe fn repr_once(obj: *mut PyObject) -> *mut PyObject {
+    // SAFETY: the caller's promise. The items' reprs run Python code: they are made from a new
+    // list, after the borrow has ended.
     unsafe {
         let capacity = match borrow(obj) {
             Some(ring) => ring.ring.capacity as Py_ssize_t,
@@ -397,9 +608,13 @@ unsafe extern "C" fn ring_repr(obj: *mut PyObject) -> *mut PyObject {
         if list.is_null() {
             return ptr::null_mut();
         }
-        // PyType_GetName is stable only from 3.11: read __name__ instead.
+        // PyType_GetName is stable only from 3.11: read __name__ instead. A metaclass can make
+        // that anything, and %U reads a str's memory: check it is one.
         let name = PyObject_GetAttrString(Py_TYPE(obj).cast(), c"__name__".as_ptr());
         let repr = if name.is_null() {
+            ptr::null_mut()
+        } else if PyUnicode_Check(name) == 0 {
+            PyErr_SetString(PyExc_TypeError, c"the type's __name__ is not a str".as_ptr());
             ptr::null_mut()
         } else {
             PyUnicode_FromFormat(c"%U(%zd, %R)".as_ptr(), name, capacity, list)
@@ -559,31 +774,26 @@ static mut SPEC: PyType_Spec = PyType_Spec {
     name: c"ring.Ring".as_ptr(),
     basicsize: size_of::<RingObject>() as c_int,
     itemsize: 0,
-    flags: (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE) as c_uint,
+    flags: (Py_TPFLAGS_DEFAULT
+        | Py_TPFLAGS_HAVE_GC
+        | Py_TPFLAGS_BASETYPE
+        | Py_TPFLAGS_IMMUTABLETYPE) as c_uint,
     slots: &raw mut SLOTS as _,
 };
 // ANCHOR_END: spec
 
 // ANCHOR: module
-/// The module's state: one per module object, so one per interpreter.
-#[repr(C)]
-struct State {
-    /// A strong reference to this interpreter's `Ring` type.
-    ring_type: *mut PyObject,
-}
-
-/// `Py_mod_exec`: creates the type, keeps it in the state, and adds it to the module.
+/// `Py_mod_exec`: creates the type and adds it to the module, which keeps it.
 unsafe extern "C" fn ring_exec(module: *mut PyObject) -> c_int {
-    // SAFETY: CPython runs the exec slot with the GIL held, once per module object, after
-    // allocating (and zeroing) m_size bytes of state.
+    // SAFETY: CPython runs the exec slot with the GIL held, once per module object.
     unsafe {
         let ty = PyType_FromModuleAndSpec(module, &raw mut SPEC, ptr::null_mut());
         if ty.is_null() {
             return -1;
         }
-        let state = PyModule_GetState(module).cast::<State>();
-        (*state).ring_type = ty; // the state owns this reference; m_clear releases it
-        PyModule_AddType(module, ty.cast()) // takes a reference of its own
+        let added = PyModule_AddType(module, ty.cast()); // takes a reference of its own
+        Py_DECREF(ty);
+        added
     }
 }
 
@@ -591,34 +801,6 @@ unsafe extern "C" fn ring_exec(module: *mut PyObject) -> c_int {
 unsafe extern "C" fn live(_module: *mut PyObject, _: *mut PyObject) -> *mut PyObject {
     // SAFETY: GIL held (CPython calls module functions with it).
     unsafe { PyLong_FromSsize_t(LIVE.load(Ordering::Relaxed)) }
-}
-
-unsafe extern "C" fn state_traverse(
-    module: *mut PyObject,
-    visit: visitproc,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: the GC calls this with the GIL held; the state is allocated (zeroed) with the
-    // module, and a NULL pointer is skipped.
-    unsafe {
-        let ty = (*PyModule_GetState(module).cast::<State>()).ring_type;
-        if ty.is_null() { 0 } else { visit(ty, arg) }
-    }
-}
-
-unsafe extern "C" fn state_clear(module: *mut PyObject) -> c_int {
-    // SAFETY: as above; the pointer is set to NULL before the reference is released.
-    unsafe {
-        let state = PyModule_GetState(module).cast::<State>();
-        let ty = mem::replace(&mut (*state).ring_type, ptr::null_mut());
-        Py_XDECREF(ty);
-    }
-    0
-}
-
-unsafe extern "C" fn state_free(module: *mut c_void) {
-    // SAFETY: CPython calls m_free once, as the module is freed, with the GIL held.
-    unsafe { state_clear(module.cast()) };
 }
 
 static mut MODULE_METHODS: [PyMethodDef; 2] = [
@@ -646,12 +828,12 @@ const fn module_def(slots: *mut PyModuleDef_Slot) -> PyModuleDef {
         m_base: PyModuleDef_HEAD_INIT,
         m_name: c"ring".as_ptr(),
         m_doc: c"A fixed-capacity ring buffer, as a class written by hand.".as_ptr(),
-        m_size: size_of::<State>() as Py_ssize_t,
+        m_size: 0,
         m_methods: &raw mut MODULE_METHODS as _,
         m_slots: slots,
-        m_traverse: Some(state_traverse),
-        m_clear: Some(state_clear),
-        m_free: Some(state_free),
+        m_traverse: None,
+        m_clear: None,
+        m_free: None,
     }
 }
 

@@ -75,7 +75,7 @@ impl Ring {
     }
 
     /// `==`, and `!=` derived from it; an `other` that is not a Ring fails to convert, and PyO3
-    /// returns NotImplemented. No `__hash__`: PyO3 then sets `__hash__ = None`.
+    /// returns NotImplemented. No `__hash__`: CPython's `PyType_Ready` then sets `__hash__ = None`.
     fn __eq__(&self, other: &Bound<'_, Ring>) -> PyResult<bool> {
         let other = other.try_borrow()?;
         if self.capacity != other.capacity || self.items.len() != other.items.len() {

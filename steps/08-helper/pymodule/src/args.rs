@@ -265,10 +265,11 @@ pub unsafe fn parse<const N: usize>(
 pub struct Kept(*mut ffi::PyObject);
 
 impl Drop for Kept {
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.0.is_null() {
             // SAFETY: dropped inside the call, with the GIL held; the tuple is ours.
-            unsafe { ffi::Py_DECREF(self.0) };
+            unsafe { ffi::Py_DecRef(self.0) };
         }
     }
 }

@@ -245,7 +245,7 @@ unsafe fn watch_exit(module: *mut ffi::PyObject) -> c_int {
             return -1;
         }
         let callback = ffi::PyCFunction_NewEx(EXITING.0.get(), weak, ptr::null_mut());
-        ffi::Py_DECREF(weak);
+        ffi::Py_DecRef(weak);
         if callback.is_null() {
             return -1;
         }
@@ -259,13 +259,13 @@ unsafe fn watch_exit(module: *mut ffi::PyObject) -> c_int {
         let done = if args.is_null() {
             ptr::null_mut()
         } else {
-            ffi::Py_INCREF(callback);
+            ffi::Py_IncRef(callback);
             ffi::PyTuple_SetItem(args, 0, callback);
             ffi::PyObject_Call(register, args, ptr::null_mut())
         };
         for obj in [done, args, register, atexit, callback] {
             if !obj.is_null() {
-                ffi::Py_DECREF(obj);
+                ffi::Py_DecRef(obj);
             }
         }
         if done.is_null() { -1 } else { 0 }
@@ -280,7 +280,7 @@ unsafe extern "C" fn exiting(
     // SAFETY: CPython calls it with the GIL held; calling a weak reference gives its object (a
     // new reference) or None, and the object is a module of ours.
     unsafe {
-        let module = ffi::PyObject_CallNoArgs(weak);
+        let module = ffi::PyObject_CallObject(weak, ptr::null_mut());
         if module.is_null() {
             return ptr::null_mut();
         }
@@ -289,9 +289,9 @@ unsafe extern "C" fn exiting(
         {
             header.exiting.set(true);
         }
-        ffi::Py_DECREF(module);
+        ffi::Py_DecRef(module);
         let none = ffi::Py_None();
-        ffi::Py_INCREF(none);
+        ffi::Py_IncRef(none);
         none
     }
 }

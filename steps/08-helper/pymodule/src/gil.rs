@@ -199,14 +199,14 @@ impl<'py, S: Send + 'static> Module<'py, S> {
             let answer = if is_finalizing.is_null() {
                 ptr::null_mut()
             } else {
-                ffi::PyObject_CallNoArgs(is_finalizing)
+                ffi::PyObject_CallObject(is_finalizing, ptr::null_mut())
             };
             if answer.is_null() {
                 ffi::PyErr_Clear();
                 return true;
             }
             let finalizing = ffi::PyObject_IsTrue(answer);
-            ffi::Py_DECREF(answer);
+            ffi::Py_DecRef(answer);
             if finalizing < 0 {
                 ffi::PyErr_Clear();
             }

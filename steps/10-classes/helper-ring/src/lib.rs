@@ -42,13 +42,15 @@ pymodule::class! {
     /// A ring buffer: keeps the last `capacity` items pushed.
     class helper_ring.Ring for RingValue [mutable, gc, weakref, subclass] {
         fn __new__(capacity: i64) -> Result<RingValue, PyErr> {
-            if capacity < 1 {
-                return Err(PyErr::new::<ValueError>("capacity must be at least 1"));
-            }
             // Nothing is allocated up front, but a ring whose items could never fit in the
             // address space is refused now rather than when it fills.
-            if capacity as u64 > isize::MAX as u64 / size_of::<Py>() as u64 {
-                return Err(PyErr::new::<MemoryError>("capacity too large"));
+            const MOST: i64 = (isize::MAX as usize / size_of::<Py>()) as i64;
+            if !(1..=MOST).contains(&capacity) {
+                return Err(if capacity < 1 {
+                    PyErr::new::<ValueError>("capacity must be at least 1")
+                } else {
+                    PyErr::new::<MemoryError>("capacity too large")
+                });
             }
             LIVE.fetch_add(1, Ordering::Relaxed);
             Ok(RingValue { capacity: capacity as usize, items: VecDeque::new() })

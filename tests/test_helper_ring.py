@@ -378,3 +378,45 @@ assert live() == 0
 print("ok")
 """)
     assert out == "ok\n"
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13", "3.14", "3.15", "3.14-dbg", "3.15-dbg"])
+def test_a_chain_freed_in_another_interpreter_inside_a_chain(version):
+    """The trashcan is per thread, and a thread can switch interpreters in the middle of freeing
+    a chain: an item's __del__ runs another interpreter's code on the same thread
+    (_interpreters.run_string), which frees a chain of its own. That interpreter's releases must
+    not wait in this one's list (they would be released under this interpreter's GIL): they get
+    a count and a list of their own. Interpreters with their own GIL exist from 3.12 on."""
+    out = run(version, PRELUDE + """
+import os
+if sys.version_info >= (3, 13):
+    import _interpreters as interpreters
+    sub = interpreters.create("isolated")
+    def run_there(code):
+        assert interpreters.run_string(sub, code) is None
+else:
+    import _xxsubinterpreters as interpreters
+    sub = interpreters.create(isolated=True)
+    run_there = lambda code: interpreters.run_string(sub, code)
+run_there(f"import sys; sys.path.insert(0, {os.getcwd()!r}); import helper_ring")
+CHAIN = '''
+r = helper_ring.Ring(1)
+for _ in range(200_000):
+    s = helper_ring.Ring(1); s.push(r); r = s
+del r, s
+assert helper_ring.live() == 0, helper_ring.live()
+'''
+freed_there = []
+class Switches:
+    def __del__(self):
+        run_there(CHAIN)
+        freed_there.append(True)
+r = Ring(1); r.push(Switches())
+for _ in range(1000):            # deep enough that the Switches is released from the list
+    s = Ring(1); s.push(r); r = s
+del r, s
+assert freed_there == [True] and live() == 0, (freed_there, live())
+interpreters.destroy(sub)
+print("ok")
+""")
+    assert out == "ok\n"

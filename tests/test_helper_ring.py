@@ -356,7 +356,7 @@ def test_allocation_failures_raise_memory_error(version):
     """A capacity whose items could never fit in memory is refused, and a push that cannot grow
     the ring's storage raises MemoryError, as list.append does, instead of aborting the process
     in Rust's allocator. The push runs under an address-space limit 64 MiB above what the
-    process uses."""
+    process uses, and items(), which copies the pointers first, under one 1 MiB above."""
     out = run(version, PRELUDE + """
 import resource
 for capacity in (2**59, 2**62, 2**63 - 1):
@@ -369,10 +369,15 @@ try:
     while True:
         r.push(None)
 except MemoryError as e:
-    resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
     assert str(e) == "no memory for another item", str(e)
 n = len(r)
 assert n > 1000, n
+# items() copies n pointers: with 1 MiB left, that raises too
+used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 20), hard))
+raises(MemoryError, r.items)
+resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+assert len(r.items()) == n
 del r
 assert live() == 0
 print("ok")

@@ -156,6 +156,13 @@ impl Py {
             if !item.belongs_to(here) {
                 return Err(elsewhere());
             }
+            if pointers.try_reserve(1).is_err() {
+                // SAFETY: the GIL is held; PyErr_NoMemory sets MemoryError without allocating.
+                return Err(unsafe {
+                    ffi::PyErr_NoMemory();
+                    PyErr::already_set()
+                });
+            }
             pointers.push(item.as_ptr());
         }
         // SAFETY: the GIL is held; the list has one empty place per item, each of which SetItem

@@ -17,14 +17,14 @@ STAGED = STAGE / "08"
 TESTS = Path(__file__).parent
 
 
-def run(version: str, code: str, cwd: Path = STAGED) -> str:
+def run(version: str, code: str, cwd: Path = STAGED, timeout: float = 120) -> str:
     python = interpreter(version)
     if python is None:
         pytest.skip(missing(version))
     if not (STAGED / "tally.abi3.so").exists():
         pytest.fail(f"{STAGED} is not staged: run `just build` first")
     proc = subprocess.run([python, "-c", code], cwd=cwd, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=timeout)
     assert proc.returncode == 0, f"under CPython {version}: {describe_exit(proc)}"
     return proc.stdout
 
@@ -204,3 +204,47 @@ for n in (1_000_001, 2**63 - 1, 2**64 - 1):
         assert str(e) == "n must be at most 1000000", str(e)
 assert tally.count_primes(1_000_000) == 78498
 """)
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_threads_are_refused_once_the_interpreter_exits(version):
+    """tally.add_from_threads (the helper's Module::detach) called from a __del__ while the
+    interpreter shuts down: the threads it starts could never take the GIL back (CPython 3.10 to
+    3.13 park them for good), and the call would wait for them for ever, a process that never
+    exits. detach raises RuntimeError instead, once the interpreter has run its exit functions;
+    the same in a subinterpreter being destroyed (3.12 on, where each has its own GIL). A hang
+    is this test's timeout."""
+    out = run(version, '''
+import os, sys
+sys.path.insert(0, '.')
+import tally
+CALL = """
+import tally
+class AtExit:
+    def __del__(self):
+        try:
+            tally.add_from_threads(2)
+            print(WHERE, "no exception", flush=True)
+        except RuntimeError as e:
+            print(WHERE, "RuntimeError:", e, flush=True)
+kept = AtExit()
+"""
+assert tally.add_from_threads(2) == 2
+if sys.version_info >= (3, 12):
+    if sys.version_info >= (3, 13):
+        import _interpreters as interpreters
+        new = lambda: interpreters.create("isolated")
+    else:
+        import _xxsubinterpreters as interpreters
+        new = lambda: interpreters.create(isolated=True)
+    sub = new()
+    setup = f"import sys; sys.path.insert(0, {os.getcwd()!r}); WHERE = 'subinterpreter:'"
+    assert interpreters.run_string(sub, setup + CALL) is None
+    interpreters.destroy(sub)
+WHERE = "main:"
+exec(CALL)
+''', timeout=60)
+    refused = ("RuntimeError: cannot start threads that take the GIL: the interpreter is "
+               "shutting down")
+    sub = [f"subinterpreter: {refused}"] if version.removesuffix("-dbg") >= "3.12" else []
+    assert out.splitlines() == sub + [f"main: {refused}"], out

@@ -177,6 +177,26 @@ assert live() == 5, live()   # f and g freed; a, b, c, d and e are still here
 del a, b, c, d, e
 gc.collect()
 assert live() == 0, live()
+# When the collector starts. Up to 3.11 an allocation that passes the threshold collects at once,
+# inside the method that allocates (items() makes a list): a callback of the collector finds the
+# ring borrowed. From 3.12 the allocation only schedules a collection, which runs between two
+# bytecodes, after the method returned.
+h = Ring(2); h.push(1)
+found = set()
+def during_collection(phase, info):
+    if phase == "start":
+        try:
+            h.push(2)
+            found.add("free")
+        except RuntimeError:
+            found.add("borrowed")
+gc.callbacks.append(during_collection)
+thresholds = gc.get_threshold()
+gc.set_threshold(1)
+kept = [h.items() for _ in range(2000)]   # kept, so each list is a new allocation
+gc.set_threshold(*thresholds)
+gc.callbacks.remove(during_collection)
+assert found == ({"free", "borrowed"} if sys.version_info < (3, 12) else {"free"}), found
 print("ok")
 """)
     assert out == "ok\n"
@@ -256,6 +276,152 @@ run(one, CODE); run(two, CODE)
 for interp in (one, two):
     interpreters.destroy(interp)
 assert live() == 1, live()
+print("ok")
+""")
+    assert out == "ok\n"
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_a_chain_of_a_million_rings_is_freed(version):
+    """Freeing a ring releases its items, and an item may be the last reference to another
+    ring: a chain of rings, each pushed into the next, is a chain of nested deallocations. The
+    helper's trashcan (in `Py`'s drop) lets releases past a depth of 50 wait, and the release at
+    that depth runs them in a loop, so a million links free at a fixed depth of the C stack
+    (without it, 100,000 overflowed the stack on 3.10 to 3.13). The second chain goes through
+    a Python subclass (subtype_dealloc) and a list, whose deallocation has CPython's own
+    trashcan, between the helper's."""
+    out = run(version, PRELUDE + """
+r = Ring(1)
+for _ in range(1_000_000):
+    s = Ring(1); s.push(r); r = s
+del r, s
+assert live() == 0, live()
+class Sub(Ring): pass
+r = Sub(1)
+for _ in range(300_000):
+    s = Sub(1); s.push([r]); r = s
+del r, s
+gc.collect()
+assert live() == 0, live()
+print("ok")
+""")
+    assert out == "ok\n"
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_every_instance_has_its_value(version):
+    """The type is immutable (Py_TPFLAGS_IMMUTABLETYPE): `Ring.__new__` cannot be replaced by one
+    that returns `object.__new__(cls)`, an instance whose Rust value was never written (zeroed
+    bytes: a VecDeque with a null pointer, a count dropped that was never made). Every other way
+    Python has to make an instance without calling the class's `__new__` is refused too, so each
+    value is made once and dropped once."""
+    out = run(version, PRELUDE + """
+import copy, pickle
+patched = lambda cls, *args: object.__new__(cls)
+raises(TypeError, setattr, Ring, "__new__", patched)
+raises(TypeError, setattr, Ring, "push", lambda self, item: None)
+raises(TypeError, delattr, Ring, "items")
+raises(TypeError, object.__new__, Ring)
+class Sub(Ring):
+    def __new__(cls, *args):
+        return object.__new__(cls)
+raises(TypeError, Sub, 3)
+class Super(Ring):
+    def __new__(cls, *args):
+        return super(Ring, cls).__new__(cls)
+raises(TypeError, Super, 3)
+class Later(Ring):
+    pass
+Later.__new__ = patched      # a subclass is mutable, and its __new__ still refused
+raises(TypeError, Later, 3)
+r = Ring(3); r.push(1)
+class Other(Ring):
+    pass
+o = Other(2)
+raises(TypeError, setattr, o, "__class__", Ring)         # Ring is immutable
+raises(TypeError, setattr, o, "__class__", type("Plain", (), {}))
+raises(TypeError, copy.copy, r)
+raises(TypeError, pickle.dumps, r)
+assert (r.items(), o.capacity, live()) == ([1], 2, 2)
+del r, o
+gc.collect()
+assert live() == 0, live()
+print("ok")
+""")
+    assert out == "ok\n"
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_allocation_failures_raise_memory_error(version):
+    """A capacity whose items could never fit in memory is refused, and a push that cannot grow
+    the ring's storage raises MemoryError, as list.append does, instead of aborting the process
+    in Rust's allocator. The push runs under an address-space limit 64 MiB above what the
+    process uses, and items(), which copies the pointers first, under one 1 MiB above."""
+    out = run(version, PRELUDE + """
+import resource
+for capacity in (2**59, 2**62, 2**63 - 1):
+    raises(MemoryError, Ring, capacity, match="capacity too large")
+r = Ring(2**40)
+used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+resource.setrlimit(resource.RLIMIT_AS, (used + (64 << 20), hard))
+try:
+    while True:
+        r.push(None)
+except MemoryError as e:
+    assert str(e) == "no memory for another item", str(e)
+n = len(r)
+assert n > 1000, n
+# items() copies n pointers: with 1 MiB left, that raises too
+used = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (used + (1 << 20), hard))
+raises(MemoryError, r.items)
+resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+assert len(r.items()) == n
+del r
+assert live() == 0
+print("ok")
+""")
+    assert out == "ok\n"
+
+
+@pytest.mark.parametrize("version", ["3.12", "3.13", "3.14", "3.15", "3.14-dbg", "3.15-dbg"])
+def test_a_chain_freed_in_another_interpreter_inside_a_chain(version):
+    """The trashcan is per thread, and a thread can switch interpreters in the middle of freeing
+    a chain: an item's __del__ runs another interpreter's code on the same thread
+    (_interpreters.run_string), which frees a chain of its own. That interpreter's releases must
+    not wait in this one's list (they would be released under this interpreter's GIL): they get
+    a count and a list of their own. Interpreters with their own GIL exist from 3.12 on."""
+    out = run(version, PRELUDE + """
+import os
+if sys.version_info >= (3, 13):
+    import _interpreters as interpreters
+    sub = interpreters.create("isolated")
+    def run_there(code):
+        assert interpreters.run_string(sub, code) is None
+else:
+    import _xxsubinterpreters as interpreters
+    sub = interpreters.create(isolated=True)
+    run_there = lambda code: interpreters.run_string(sub, code)
+run_there(f"import sys; sys.path.insert(0, {os.getcwd()!r}); import helper_ring")
+CHAIN = '''
+r = helper_ring.Ring(1)
+for _ in range(200_000):
+    s = helper_ring.Ring(1); s.push(r); r = s
+del r, s
+assert helper_ring.live() == 0, helper_ring.live()
+'''
+freed_there = []
+class Switches:
+    def __del__(self):
+        run_there(CHAIN)
+        freed_there.append(True)
+r = Ring(1); r.push(Switches())
+for _ in range(1000):            # deep enough that the Switches is released from the list
+    s = Ring(1); s.push(r); r = s
+del r, s
+assert freed_there == [True] and live() == 0, (freed_there, live())
+interpreters.destroy(sub)
 print("ok")
 """)
     assert out == "ok\n"

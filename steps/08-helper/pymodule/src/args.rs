@@ -7,6 +7,7 @@ use std::ptr;
 use pyo3_ffi as ffi;
 
 use crate::err::{PyErr, exc, type_name, utf8};
+use crate::obj::Here;
 
 /// A Rust type that a Python argument converts to.
 ///
@@ -36,6 +37,18 @@ pub trait FromPy<'a>: Sized {
     /// # Safety
     /// The GIL is held, and `obj` is NULL (see above) or a valid object that lives for `'a`.
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr>;
+
+    /// [`FromPy::from_py`] inside a method, whose instance knows its interpreter.
+    ///
+    /// # Safety
+    /// As for `from_py`.
+    #[doc(hidden)]
+    #[inline(always)]
+    unsafe fn from_py_here(obj: *mut ffi::PyObject, here: Here<'_>) -> Result<Self, PyErr> {
+        let _ = here;
+        // SAFETY: the caller's promises.
+        unsafe { Self::from_py(obj) }
+    }
 }
 // ANCHOR_END: trait
 
@@ -165,6 +178,17 @@ impl<'a, T: FromPy<'a>> FromPy<'a> for Option<T> {
             }
         }
     }
+
+    unsafe fn from_py_here(obj: *mut ffi::PyObject, here: Here<'_>) -> Result<Self, PyErr> {
+        // SAFETY: the caller's promises.
+        unsafe {
+            if obj.is_null() || obj == ffi::Py_None() {
+                Ok(None)
+            } else {
+                T::from_py_here(obj, here).map(Some)
+            }
+        }
+    }
 }
 
 /// TypeError "must be WHAT, not TYPE".
@@ -234,7 +258,24 @@ pub unsafe fn parse<const N: usize>(
 }
 // ANCHOR_END: parse
 
-/// [`parse`] for a `__new__` (`tp_new`), which CPython calls with a tuple and a dict.
+/// Strong references that a `__new__` keeps while it converts its arguments and runs: the values
+/// of its keyword arguments, which the caller's dict could drop meanwhile (the conversion of one
+/// argument can run Python code, `__index__` for one, that deletes another from the dict).
+#[doc(hidden)]
+pub struct Kept(*mut ffi::PyObject);
+
+impl Drop for Kept {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: dropped inside the call, with the GIL held; the tuple is ours.
+            unsafe { ffi::Py_DecRef(self.0) };
+        }
+    }
+}
+
+/// [`parse`] for a `__new__` (`tp_new`), which CPython calls with a tuple and a dict. The
+/// arguments stay valid as long as the [`Kept`] lives.
 ///
 /// # Safety
 /// The GIL is held; `args` is a tuple and `kwargs` NULL or a dict, both alive for the call.
@@ -243,12 +284,13 @@ pub unsafe fn parse_tuple<const N: usize>(
     sig: &Signature,
     args: *mut ffi::PyObject,
     kwargs: *mut ffi::PyObject,
-) -> Result<[Arg; N], PyErr> {
-    // SAFETY: the caller's promises; the items are borrowed from the tuple.
+) -> Result<([Arg; N], Kept), PyErr> {
+    // SAFETY: the caller's promises; the items are borrowed from the tuple, which cannot change.
     unsafe {
         let nargs = ffi::PyTuple_Size(args);
         if kwargs.is_null() && nargs == N as ffi::Py_ssize_t {
-            return Ok(std::array::from_fn(|i| Arg(ffi::PyTuple_GetItem(args, i as _))));
+            let items = std::array::from_fn(|i| Arg(ffi::PyTuple_GetItem(args, i as _)));
+            return Ok((items, Kept(ptr::null_mut())));
         }
         parse_tuple_slow(sig, args, nargs, kwargs)
     }
@@ -265,24 +307,34 @@ unsafe fn parse_tuple_slow<const N: usize>(
     args: *mut ffi::PyObject,
     nargs: ffi::Py_ssize_t,
     kwargs: *mut ffi::PyObject,
-) -> Result<[Arg; N], PyErr> {
-    // SAFETY: the caller's promises. The values stay borrowed from the tuple and the dict,
-    // which the caller keeps alive; the keys' tuple holds references of its own, released
-    // after sorting (which copies what it says about a key into its error).
+) -> Result<([Arg; N], Kept), PyErr> {
+    // SAFETY: the caller's promises. The positional values stay borrowed from the tuple; the
+    // keyword values get strong references of their own in `kept`, since the dict is the
+    // caller's and Python code may change it. The keys' tuple holds references of its own,
+    // released after sorting (which copies what it says about a key into its error). No
+    // Python code runs while the dict is walked (its keys are compared with nothing).
     unsafe {
         let mut values: Vec<*mut ffi::PyObject> =
             (0..nargs).map(|i| ffi::PyTuple_GetItem(args, i)).collect();
         let mut kwnames = ptr::null_mut();
-        if !kwargs.is_null() && ffi::PyDict_Size(kwargs) > 0 {
-            kwnames = ffi::PyTuple_New(ffi::PyDict_Size(kwargs));
+        let mut kept = Kept(ptr::null_mut());
+        let size = if kwargs.is_null() { 0 } else { ffi::PyDict_Size(kwargs) };
+        if size > 0 {
+            kept = Kept(ffi::PyTuple_New(size));
+            if kept.0.is_null() {
+                return Err(PyErr::already_set());
+            }
+            kwnames = ffi::PyTuple_New(size);
             if kwnames.is_null() {
                 return Err(PyErr::already_set());
             }
             let (mut pos, mut key, mut value) = (0, ptr::null_mut(), ptr::null_mut());
             let mut j = 0;
-            while ffi::PyDict_Next(kwargs, &mut pos, &mut key, &mut value) != 0 {
+            while j < size && ffi::PyDict_Next(kwargs, &mut pos, &mut key, &mut value) != 0 {
                 ffi::Py_INCREF(key);
                 ffi::PyTuple_SetItem(kwnames, j, key);
+                ffi::Py_INCREF(value);
+                ffi::PyTuple_SetItem(kept.0, j, value);
                 values.push(value);
                 j += 1;
             }
@@ -292,7 +344,7 @@ unsafe fn parse_tuple_slow<const N: usize>(
         if !kwnames.is_null() {
             ffi::Py_DECREF(kwnames);
         }
-        sorted.map(|()| out.map(Arg))
+        sorted.map(|()| (out.map(Arg), kept))
     }
 }
 
@@ -450,6 +502,25 @@ pub unsafe fn extract<'a, T: FromPy<'a>>(
     // SAFETY: the caller's promises: the caller of the function keeps the object alive for the
     // call, which outlasts the local variable that `arg` borrows.
     match unsafe { T::from_py(arg.0) } {
+        Ok(value) => Ok(value),
+        Err(err) => Err(sig.argument_error(param, err)),
+    }
+}
+
+/// [`extract`] inside a method, whose instance knows its interpreter.
+///
+/// # Safety
+/// As for [`extract`], and `here` is the running interpreter's.
+#[doc(hidden)]
+#[inline(always)]
+pub unsafe fn extract_here<'a, T: FromPy<'a>>(
+    arg: &'a Arg,
+    sig: &Signature,
+    param: &str,
+    here: Here<'_>,
+) -> Result<T, PyErr> {
+    // SAFETY: as for extract.
+    match unsafe { T::from_py_here(arg.0, here) } {
         Ok(value) => Ok(value),
         Err(err) => Err(sig.argument_error(param, err)),
     }

@@ -14,19 +14,53 @@ use pyo3_ffi as ffi;
 
 use crate::err::{PyErr, exc, type_name};
 use crate::gil::{Gil, raise_panic};
-use crate::obj::{Py, TRAVERSING};
+use crate::obj::{Here, Py, THREAD};
 
 // ANCHOR: layout
 /// An instance as CPython allocates it (`basicsize` bytes, zeroed): the object header, the
-/// weak-reference list (`__weaklistoffset__`), the borrow flag, then the Rust value. A Python
-/// subclass's instance is the same with its `__dict__` after it.
+/// weak-reference list (`__weaklistoffset__`), the value's state, the instance's interpreter
+/// (NULL until a method first needs it), then the Rust value. A Python
+/// subclass's instance is the same, with its `__dict__` after it on 3.10 and before the header
+/// from 3.11 on. Only the fields after the header are ever borrowed, never the whole: CPython
+/// writes the header (the reference count) while a method runs.
 #[repr(C)]
 pub struct Object<T> {
     ob_base: ffi::PyObject,
     weaklist: *mut ffi::PyObject,
-    /// 0: free; n > 0: n shared borrows; -1: borrowed mutably.
-    borrow: Cell<isize>,
+    /// 0: no value (zeroed memory: `alloc` did not write one); 1: a value, free; n > 1: n - 1
+    /// shared borrows; -1: borrowed mutably.
+    state: Cell<isize>,
+    interp: Cell<*mut ffi::PyInterpreterState>,
     value: UnsafeCell<T>,
+}
+
+/// Where a method of `obj` runs: the interpreter the instance belongs to, kept in it.
+///
+/// # Safety
+/// `obj` is an instance of a type of `C` (or of a subclass), alive for `'a`, and the GIL is held.
+#[doc(hidden)]
+#[inline(always)]
+pub unsafe fn here_of<'a, C: Class>(obj: *mut ffi::PyObject) -> Here<'a> {
+    // SAFETY: the caller's promise. An instance is only ever used in its own interpreter
+    // (objects are not shared between interpreters, and a `Py` refuses to hand its object to
+    // another), so the cell holds NULL or the running interpreter.
+    unsafe { Here::new(&(*obj.cast::<Object<C::Value>>()).interp) }
+}
+
+/// The state of an instance whose value was written and is not borrowed.
+const FREE: isize = 1;
+
+/// The two fields of an instance that Rust code reads, each borrowed on its own (a place
+/// projection through the raw pointer makes no reference to the header).
+///
+/// # Safety
+/// `obj` is an instance of a type whose instances are `Object<T>`, alive for `'a`, and the GIL
+/// is held for `'a`; `value` is read only when `state` says it holds one.
+#[inline(always)]
+unsafe fn fields<'a, T>(obj: *mut ffi::PyObject) -> (&'a Cell<isize>, &'a UnsafeCell<T>) {
+    let object = obj.cast::<Object<T>>();
+    // SAFETY: the caller's promise; both fields lie inside the object's basicsize.
+    unsafe { (&(*object).state, &(*object).value) }
 }
 // ANCHOR_END: layout
 
@@ -105,6 +139,7 @@ pub trait Traverse {
 pub struct Visit<'a> {
     visit: ffi::visitproc,
     arg: *mut c_void,
+    interp: *mut ffi::PyInterpreterState,
     _traversal: PhantomData<&'a ()>,
 }
 
@@ -112,10 +147,14 @@ pub struct Visit<'a> {
 pub struct Stop(c_int);
 
 impl Visit<'_> {
-    /// Tells the collector about one reference the value holds.
+    /// Tells the collector about one reference the value holds (unless its object belongs to
+    /// another interpreter, which this collector must not touch).
     pub fn visit(&mut self, obj: &Py) -> Result<(), Stop> {
+        if !obj.belongs_to(self.interp) {
+            return Ok(());
+        }
         // SAFETY: the collector is running with the GIL held and gave us `visit` and `arg`;
-        // `obj` is alive (we hold a reference).
+        // `obj` is alive (we hold a reference) and of the collector's interpreter.
         match unsafe { (self.visit)(obj.as_ptr(), self.arg) } {
             0 => Ok(()),
             status => Err(Stop(status)),
@@ -152,65 +191,72 @@ where
 
 // ANCHOR: borrow
 /// A shared borrow of an instance's value, released when dropped.
-pub struct Ref<'a, C: Class>(&'a Object<C::Value>);
+pub struct Ref<'a, C: Class> {
+    state: &'a Cell<isize>,
+    value: &'a C::Value,
+}
 /// A mutable borrow of an instance's value, released when dropped.
-pub struct RefMut<'a, C: Class>(&'a Object<C::Value>);
+pub struct RefMut<'a, C: Class> {
+    state: &'a Cell<isize>,
+    value: &'a mut C::Value,
+}
 
 impl<C: Class> Deref for Ref<'_, C> {
     type Target = C::Value;
     fn deref(&self) -> &C::Value {
-        // SAFETY: the flag says that no mutable borrow exists while this one does.
-        unsafe { &*self.0.value.get() }
+        self.value
     }
 }
 impl<C: Class> Drop for Ref<'_, C> {
     fn drop(&mut self) {
         if C::Mode::CHECKED {
-            self.0.borrow.set(self.0.borrow.get() - 1);
+            self.state.set(self.state.get() - 1);
         }
     }
 }
 impl<C: Class> Deref for RefMut<'_, C> {
     type Target = C::Value;
     fn deref(&self) -> &C::Value {
-        // SAFETY: the flag says that this is the only borrow.
-        unsafe { &*self.0.value.get() }
+        self.value
     }
 }
 impl<C: Class> DerefMut for RefMut<'_, C> {
     fn deref_mut(&mut self) -> &mut C::Value {
-        // SAFETY: as for deref.
-        unsafe { &mut *self.0.value.get() }
+        self.value
     }
 }
 impl<C: Class> Drop for RefMut<'_, C> {
     fn drop(&mut self) {
-        self.0.borrow.set(0);
+        self.state.set(FREE);
     }
 }
 
 /// Borrows the value of `obj` for a `&self` method: RuntimeError if a `&mut self` method of the
-/// same instance is running (a callback re-entered it).
+/// same instance is running (a callback re-entered it), or if the instance has no value.
 ///
 /// # Safety
-/// The GIL is held, `obj` is an instance of a type of `C` (or of a subclass) made by
-/// [`alloc`], and it stays alive for `'a`.
+/// The GIL is held, `obj` is an instance of a type of `C` (or of a subclass), and it stays
+/// alive for `'a`.
 #[inline(always)]
 pub unsafe fn borrow<'a, C: Class>(obj: *mut ffi::PyObject) -> Result<Ref<'a, C>, PyErr> {
     // SAFETY: the caller's promise: `obj` starts with an Object<C::Value>.
-    let object = unsafe { &*obj.cast::<Object<C::Value>>() };
+    let (state, value) = unsafe { fields::<C::Value>(obj) };
+    let n = state.get();
     if C::Mode::CHECKED {
-        let n = object.borrow.get();
-        if n < 0 {
-            return Err(already_borrowed::<C>());
+        if n < FREE {
+            return Err(cannot_borrow::<C>(n));
         }
-        object.borrow.set(n + 1);
+        state.set(n + 1);
+    } else if n != FREE {
+        return Err(cannot_borrow::<C>(n));
     }
-    Ok(Ref(object))
+    // SAFETY: the state says that the value was written and that no mutable borrow exists,
+    // and none can be made while this one lives.
+    Ok(Ref { state, value: unsafe { &*value.get() } })
 }
 
 /// Borrows the value of `obj` for a `&mut self` method: RuntimeError if any other method of the
-/// same instance is running. Only a [`Mutable`] class has one.
+/// same instance is running, or if it has no value. Only a [`Mutable`] class has one.
 ///
 /// # Safety
 /// As for [`borrow`].
@@ -220,20 +266,26 @@ where
     C::Mode: CanMutate,
 {
     // SAFETY: as for borrow.
-    let object = unsafe { &*obj.cast::<Object<C::Value>>() };
-    if object.borrow.get() != 0 {
-        return Err(already_borrowed::<C>());
+    let (state, value) = unsafe { fields::<C::Value>(obj) };
+    let n = state.get();
+    if n != FREE {
+        return Err(cannot_borrow::<C>(n));
     }
-    object.borrow.set(-1);
-    Ok(RefMut(object))
+    state.set(-1);
+    // SAFETY: the state says that the value was written and that this is the only borrow.
+    Ok(RefMut { state, value: unsafe { &mut *value.get() } })
 }
 // ANCHOR_END: borrow
 
 #[cold]
 #[inline(never)]
-fn already_borrowed<C: Class>() -> PyErr {
+fn cannot_borrow<C: Class>(state: isize) -> PyErr {
     let name = C::NAME.to_str().unwrap_or("?");
     let short = name.rsplit('.').next().unwrap_or(name);
+    if state == 0 {
+        let msg = format!("this {short} has no value: its __new__ did not make the instance");
+        return PyErr::new::<exc::RuntimeError>(msg);
+    }
     PyErr::new::<exc::RuntimeError>(format!("{short} is already borrowed"))
 }
 
@@ -382,16 +434,18 @@ pub unsafe fn alloc<C: Class>(
             drop(value);
             return Err(PyErr::already_set());
         }
-        (*obj.cast::<Object<C::Value>>()).value.get().write(value);
+        let (state, cell) = fields::<C::Value>(obj);
+        cell.get().write(value);
+        state.set(FREE);
         Ok(obj)
     }
 }
 // ANCHOR_END: alloc
 
 // ANCHOR: dealloc
-/// `tp_dealloc`: untrack, clear the weak references, drop the value (exactly once: the count
-/// is 0, so nothing else can reach the instance), free the memory, and release the type, which
-/// each instance of a heap type holds a reference to.
+/// `tp_dealloc`: untrack, clear the weak references, drop the value if it was written (exactly
+/// once: the count is 0, so nothing else can reach the instance), free the memory, and release
+/// the type, which each instance of a heap type holds a reference to.
 unsafe extern "C" fn dealloc<C: Class>(obj: *mut ffi::PyObject) {
     // SAFETY: CPython calls this once, with the GIL held, for an instance of a type of C (or
     // of a subclass, through subtype_dealloc) whose count reached 0.
@@ -400,12 +454,13 @@ unsafe extern "C" fn dealloc<C: Class>(obj: *mut ffi::PyObject) {
         if C::GC.is_some() {
             ffi::PyObject_GC_UnTrack(obj.cast());
         }
-        let object = obj.cast::<Object<C::Value>>();
-        if C::WEAKREF && !(*object).weaklist.is_null() {
+        if C::WEAKREF && !(*obj.cast::<Object<C::Value>>()).weaklist.is_null() {
             ffi::PyObject_ClearWeakRefs(obj);
         }
-        let value = (*object).value.get();
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(value)));
+        let (state, value) = fields::<C::Value>(obj);
+        if state.get() != 0 {
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| ptr::drop_in_place(value.get())));
+        }
         if C::GC.is_some() {
             // A GC class's subclasses are GC types too, and all free with this.
             ffi::PyObject_GC_Del(obj.cast());
@@ -441,15 +496,16 @@ where
         if status != 0 {
             return status;
         }
-        let object = &*obj.cast::<Object<C::Value>>();
-        if object.borrow.get() < 0 {
-            return 0;
+        let (state, value) = fields::<C::Value>(obj);
+        if state.get() < FREE {
+            return 0; // no value, or a `&mut self` method holds it
         }
-        let value = &*object.value.get();
-        let mut visit = Visit { visit, arg, _traversal: PhantomData };
-        TRAVERSING.set(true);
+        let value = &*value.get();
+        let interp = here_of::<C>(obj).get();
+        let mut visit = Visit { visit, arg, interp, _traversal: PhantomData };
+        THREAD.with(|thread| thread.traversing.set(true));
         let result = panic::catch_unwind(AssertUnwindSafe(|| value.traverse(&mut visit)));
-        TRAVERSING.set(false);
+        THREAD.with(|thread| thread.traversing.set(false));
         match result {
             Ok(Err(Stop(status))) => status,
             _ => 0,
@@ -566,7 +622,12 @@ unsafe fn create_type<C: Class>(module: *mut ffi::PyObject) -> *mut ffi::PyObjec
         slot(ffi::Py_tp_methods, C::methods().as_ptr().cast_mut().cast()),
         slot(ffi::Py_tp_getset, C::getset().as_ptr().cast_mut().cast()),
     ];
-    let mut flags = ffi::Py_TPFLAGS_DEFAULT;
+    // Immutable: `Name.__new__ = ...` and other assignments to the type raise TypeError. Without
+    // `__new__`, `Name()` raises TypeError too, instead of inheriting `object.__new__`.
+    let mut flags = ffi::Py_TPFLAGS_DEFAULT | ffi::Py_TPFLAGS_IMMUTABLETYPE;
+    if C::NEW.is_none() {
+        flags |= ffi::Py_TPFLAGS_DISALLOW_INSTANTIATION;
+    }
     if C::WEAKREF {
         slots.push(slot(ffi::Py_tp_members, WEAKLIST.0.as_ptr().cast_mut().cast()));
     }
@@ -651,3 +712,200 @@ pub const END_OF_GETSET: ffi::PyGetSetDef = ffi::PyGetSetDef {
     closure: ptr::null_mut(),
 };
 // ANCHOR_END: all
+
+#[cfg(test)]
+mod tests {
+    mod unwritten {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        use pyo3_ffi as ffi;
+
+        use crate::embed::{check, eval, run, with_gil};
+        use crate::{Gil, Py, PyErr, Stop, Traverse, Visit};
+
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+
+        /// A value that a zeroed instance would get wrong: a null `Box`, and a count of drops.
+        pub struct Tracked {
+            boxed: Box<u64>,
+            items: Vec<Py>,
+        }
+
+        impl Drop for Tracked {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+
+        impl Traverse for Tracked {
+            fn traverse(&self, visit: &mut Visit<'_>) -> Result<(), Stop> {
+                self.items.iter().try_for_each(|item| visit.visit(item))
+            }
+            fn clear(&mut self) {
+                self.items.clear();
+            }
+        }
+
+        crate::class! {
+            class unwritten.Tracker for Tracked [mutable, gc] {
+                fn __new__(n: u64) -> Result<Tracked, PyErr> {
+                    Ok(Tracked { boxed: Box::new(n), items: Vec::new() })
+                }
+                fn get(&self) -> u64 {
+                    *self.boxed
+                }
+                fn keep(&mut self, item: Py) {
+                    self.items.push(item);
+                }
+                #[getter]
+                fn n(&self) -> u64 {
+                    *self.boxed
+                }
+                fn __len__(&self) -> usize {
+                    self.items.len()
+                }
+                fn __repr__(&self, _gil: Gil<'_>, name: &str) -> Result<String, PyErr> {
+                    Ok(format!("{name}({})", *self.boxed))
+                }
+                fn __eq__(&self, other: &Self, _gil: Gil<'_>) -> Result<bool, PyErr> {
+                    Ok(*self.boxed == *other.boxed)
+                }
+            }
+        }
+
+        /// A class without `__new__`.
+        pub struct Nothing;
+
+        crate::class! {
+            class unwritten.Bare for Nothing [subclass] {}
+        }
+
+        crate::module! {
+            mod unwritten {
+                classes { Tracker, Bare }
+            }
+        }
+
+        /// An instance whose value was never written (which Python code cannot make: this one
+        /// comes from `PyType_GenericAlloc` directly) raises in every method and slot, is skipped
+        /// by the collector, and drops nothing when freed.
+        #[test]
+        fn an_instance_without_its_value_raises_and_drops_nothing() {
+            check(__pymodule_init, "import unwritten");
+            with_gil(|_| {
+                // SAFETY: the GIL is held; GenericAlloc gives zeroed memory of the type's size,
+                // which the module attribute then owns.
+                unsafe {
+                    let ty = eval("__import__('unwritten').Tracker");
+                    let obj = ffi::PyType_GenericAlloc(ty.cast(), 0);
+                    assert!(!obj.is_null());
+                    let module = eval("__import__('unwritten')");
+                    assert_eq!(ffi::PyObject_SetAttrString(module, c"empty".as_ptr(), obj), 0);
+                    ffi::Py_DECREF(obj);
+                }
+            });
+            let before = DROPS.load(Ordering::Relaxed);
+            run(r#"
+import gc, unwritten
+empty, full = unwritten.empty, unwritten.Tracker(5)
+message = "this Tracker has no value: its __new__ did not make the instance"
+for call in (empty.get, lambda: empty.keep(1), lambda: empty.n, lambda: len(empty),
+             lambda: repr(empty), lambda: empty == full, lambda: full == empty):
+    try:
+        call()
+        raise AssertionError(f"{call} did not raise")
+    except RuntimeError as e:
+        assert str(e) == message, str(e)
+gc.collect()              # tp_traverse skips the missing value
+full.keep(full)           # a cycle, which tp_clear breaks
+del empty, full, unwritten.empty
+gc.collect()
+"#);
+            // The full instance's value was dropped, the empty one's was not.
+            assert_eq!(DROPS.load(Ordering::Relaxed), before + 1);
+        }
+
+        #[test]
+        fn a_class_without_new_cannot_be_instantiated() {
+            check(
+                __pymodule_init,
+                r#"
+import unwritten
+B = unwritten.Bare
+class Sub(B):
+    def __new__(cls):
+        return object.__new__(cls)
+for make in (B, lambda: object.__new__(B), Sub, lambda: B.__new__(B)):
+    try:
+        make()
+        raise AssertionError(f"{make} made an instance")
+    except (TypeError, AttributeError):
+        pass
+"#,
+            );
+        }
+    }
+
+    mod twos {
+        use crate::embed::check;
+        use crate::{Gil, Py, PyErr, Stop, Traverse, Visit};
+
+        /// What a `__new__` with two parameters keeps.
+        pub struct Kept {
+            b: Py,
+        }
+
+        impl Traverse for Kept {
+            fn traverse(&self, visit: &mut Visit<'_>) -> Result<(), Stop> {
+                visit.visit(&self.b)
+            }
+            fn clear(&mut self) {}
+        }
+
+        crate::class! {
+            class twos.Two for Kept [mutable, gc] {
+                fn __new__(a: i64, b: Py) -> Result<Kept, PyErr> {
+                    let _ = a;
+                    Ok(Kept { b })
+                }
+                fn b(&self, gil: Gil<'_>) -> Result<Py, PyErr> {
+                    self.b.clone_ref(gil)
+                }
+            }
+        }
+
+        crate::module! {
+            mod twos {
+                classes { Two }
+            }
+        }
+
+        /// The keyword arguments of a `__new__` come in a dict that Python code can change while
+        /// the first argument is converted: the second must stay alive.
+        #[test]
+        fn keyword_arguments_stay_alive_while_converted() {
+            check(
+                __pymodule_init,
+                r#"
+import gc, weakref, twos
+class Victim:
+    pass
+class Index:
+    def __index__(self):
+        # Drop every dict's reference to the Victim, the one tp_new received included.
+        victim = w()
+        for d in gc.get_referrers(victim):
+            if type(d) is dict and d.get("b") is victim:
+                del d["b"]
+        return 1
+kwargs = {"a": Index(), "b": Victim()}
+w = weakref.ref(kwargs["b"])
+t = twos.Two(**kwargs)
+assert "b" not in kwargs
+assert w() is not None, "the Victim was freed while __new__ still used it"
+assert t.b() is w()
+"#,
+            );
+        }
+    }
+}

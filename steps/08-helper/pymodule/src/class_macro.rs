@@ -160,6 +160,48 @@
 /// # fn main() {}
 /// ```
 ///
+/// An instance gets its value from `__new__`, once, and drops it once. The type is immutable,
+/// so Python code cannot replace `__new__` with one that skips it (`object.__new__(cls)`), and
+/// CPython refuses its other ways to make an instance without the class's `__new__`. An
+/// instance without a value (only `unsafe` code can make one) raises `RuntimeError` in every
+/// method, and drops nothing. Here the value is a `Box`, in a crate that forbids `unsafe`:
+///
+/// ```
+/// #![forbid(unsafe_code)]
+/// pub struct Number(Box<u64>);
+///
+/// pymodule::class! {
+///     class boxes.Boxed for Number [subclass] {
+///         fn __new__(n: u64) -> Result<Number, pymodule::PyErr> {
+///             Ok(Number(Box::new(n)))
+///         }
+///         fn get(&self) -> u64 {
+///             *self.0
+///         }
+///     }
+/// }
+/// pymodule::module! {
+///     mod boxes {
+///         classes { Boxed }
+///     }
+/// }
+/// # fn main() { pymodule::embed::check(__pymodule_init, r#"
+/// import boxes
+/// try:
+///     boxes.Boxed.__new__ = lambda cls, *args: object.__new__(cls)
+/// except TypeError as e:
+///     assert "immutable type" in str(e), e
+/// class Sub(boxes.Boxed):
+///     def __new__(cls, *args):
+///         return object.__new__(cls)
+/// try:
+///     Sub(7)
+/// except TypeError as e:
+///     assert "is not safe" in str(e), e
+/// assert boxes.Boxed(7).get() == 7  # a zeroed instance would read through a null Box
+/// "#); }
+/// ```
+///
 /// And a value that needs more alignment than CPython gives an object is refused:
 ///
 /// ```compile_fail,E0080
@@ -373,7 +415,9 @@ macro_rules! __class_method {
                         $crate::__private::At::Type(ty),
                         $crate::__private::null_mut(),
                         |_| {
-                            let [$($a),*] = $crate::__private::parse_tuple(&SIG, args, kwargs)?;
+                            // `_kept` holds the keyword arguments until the call ends.
+                            let ([$($a),*], _kept) =
+                                $crate::__private::parse_tuple(&SIG, args, kwargs)?;
                             $(let $a: $t = $crate::__private::extract(&$a, &SIG, stringify!($a))?;)*
                             let value = <$value>::__new__($($a),*)?;
                             $crate::__private::alloc::<$c>(ty, value)
@@ -423,14 +467,16 @@ macro_rules! __class_method {
                         $crate::__private::At::Object(obj),
                         $crate::__private::null_mut(),
                         |gil| {
+                            let here = $crate::__private::here_of::<$c>(obj);
                             let [$($a),*] = $crate::__private::parse(&SIG, args, nargs, kwnames)?;
-                            $(let $a: $t = $crate::__private::extract(&$a, &SIG, stringify!($a))?;)*
+                            $(let $a: $t =
+                                $crate::__private::extract_here(&$a, &SIG, stringify!($a), here)?;)*
                             #[allow(unused_mut)]
                             let mut this = $crate::__class_borrow!($c, obj, $($mut)?);
                             // (`gil`, passed on under the parameter's own name)
                             $(let $gil = gil;)?
                             let result = <$value>::$f(&$($mut)? *this, $($gil,)? $($a),*);
-                            $crate::IntoPy::into_py(result, gil)
+                            $crate::IntoPy::into_py_here(result, gil, here)
                         },
                     )
                 }
@@ -506,8 +552,9 @@ macro_rules! __class_getter {
                         $crate::__private::At::Object(obj),
                         $crate::__private::null_mut(),
                         |gil| {
+                            let here = $crate::__private::here_of::<$c>(obj);
                             let this = $crate::__private::borrow::<$c>(obj)?;
-                            $crate::IntoPy::into_py(<$value>::$f(&*this), gil)
+                            $crate::IntoPy::into_py_here(<$value>::$f(&*this), gil, here)
                         },
                     )
                 }

@@ -2,7 +2,7 @@
 //! The module definition: multi-phase initialisation, the slots each CPython version accepts, and
 //! the exec slot and garbage-collector hooks of the module's state (whose layout is in `state`).
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{CStr, c_int, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -196,7 +196,8 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         // aligned for it (asserted in `definition`), before running this slot.
         unsafe {
             let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
-            state.write(Slot { header: Header { ready: true, exceptions: types }, user });
+            let header = Header { ready: true, exceptions: types, exiting: Cell::new(false) };
+            state.write(Slot { header, user });
             // The classes, each added to the module and kept in the state after the exception
             // types.
             for class in M::CLASSES {
@@ -206,8 +207,8 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
                 }
                 (*state).header.exceptions.push(ty);
             }
+            watch_exit(module)
         }
-        0
     };
     match panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(status) => status,
@@ -218,6 +219,83 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         }
     }
 }
+
+// ANCHOR: exiting
+/// Registers an exit function (`atexit.register`) that marks the module's state as exiting
+/// when its interpreter runs its exit functions: in `Py_FinalizeEx`, or when a subinterpreter is
+/// destroyed, before threads are refused its GIL. The function holds a weak reference to the
+/// module, so the module lives no longer than it did. 0, or -1 with an exception set.
+///
+/// # Safety
+/// The GIL is held and `module` is a module of ours whose state is written.
+unsafe fn watch_exit(module: *mut ffi::PyObject) -> c_int {
+    struct Def(UnsafeCell<ffi::PyMethodDef>);
+    // SAFETY: never written; CPython only reads it.
+    unsafe impl Sync for Def {}
+    static EXITING: Def = Def(UnsafeCell::new(ffi::PyMethodDef {
+        ml_name: c"exiting".as_ptr(),
+        ml_meth: ffi::PyMethodDefPointer { PyCFunction: exiting },
+        ml_flags: ffi::METH_NOARGS,
+        ml_doc: ptr::null(),
+    }));
+    // SAFETY: the caller's promise; every new reference is released before returning.
+    unsafe {
+        let weak = ffi::PyWeakref_NewRef(module, ptr::null_mut());
+        if weak.is_null() {
+            return -1;
+        }
+        let callback = ffi::PyCFunction_NewEx(EXITING.0.get(), weak, ptr::null_mut());
+        ffi::Py_DecRef(weak);
+        if callback.is_null() {
+            return -1;
+        }
+        let atexit = ffi::PyImport_ImportModule(c"atexit".as_ptr());
+        let register = if atexit.is_null() {
+            ptr::null_mut()
+        } else {
+            ffi::PyObject_GetAttrString(atexit, c"register".as_ptr())
+        };
+        let args = if register.is_null() { ptr::null_mut() } else { ffi::PyTuple_New(1) };
+        let done = if args.is_null() {
+            ptr::null_mut()
+        } else {
+            ffi::Py_IncRef(callback);
+            ffi::PyTuple_SetItem(args, 0, callback);
+            ffi::PyObject_Call(register, args, ptr::null_mut())
+        };
+        for obj in [done, args, register, atexit, callback] {
+            if !obj.is_null() {
+                ffi::Py_DecRef(obj);
+            }
+        }
+        if done.is_null() { -1 } else { 0 }
+    }
+}
+
+/// The exit function: `weak` is the weak reference to the module.
+unsafe extern "C" fn exiting(
+    weak: *mut ffi::PyObject,
+    _: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls it with the GIL held; calling a weak reference gives its object (a
+    // new reference) or None, and the object is a module of ours.
+    unsafe {
+        let module = ffi::PyObject_CallObject(weak, ptr::null_mut());
+        if module.is_null() {
+            return ptr::null_mut();
+        }
+        if module != ffi::Py_None()
+            && let Some(header) = header(module)
+        {
+            header.exiting.set(true);
+        }
+        ffi::Py_DecRef(module);
+        let none = ffi::Py_None();
+        ffi::Py_IncRef(none);
+        none
+    }
+}
+// ANCHOR_END: exiting
 
 // ANCHOR: traverse
 /// `m_traverse`: tells the garbage collector about the references the state holds.

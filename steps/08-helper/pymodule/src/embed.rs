@@ -125,3 +125,17 @@ pub fn check(init: extern "C" fn() -> *mut ffi::PyObject, code: &str) {
         }
     })
 }
+
+/// Runs `code`, statements, in a namespace of its own, and panics with the traceback if it
+/// raises (for a test that prepares objects in Rust first, with a module `check` imported).
+pub fn run(code: &str) {
+    with_gil(|_| {
+        // SAFETY: the GIL is held.
+        unsafe {
+            if call1(builtin("exec"), &[text(code), ffi::PyDict_New()]).is_null() {
+                ffi::PyErr_Print();
+                panic!("the Python code raised (traceback above)");
+            }
+        }
+    })
+}

@@ -312,7 +312,7 @@ pub mod exc {
         ZeroDivisionError = PyExc_ZeroDivisionError, ValueError = PyExc_ValueError,
         TypeError = PyExc_TypeError, KeyError = PyExc_KeyError, IndexError = PyExc_IndexError,
         LookupError = PyExc_LookupError, RuntimeError = PyExc_RuntimeError,
-        OSError = PyExc_OSError, SystemError = PyExc_SystemError,
+        OSError = PyExc_OSError, SystemError = PyExc_SystemError, MemoryError = PyExc_MemoryError,
     }
 }
 // ANCHOR_END: all

@@ -158,15 +158,15 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     ///     mod threads {
     ///         state: Calls;
     ///         /// Four threads each add 1 to the module's count, holding the GIL to do it.
-    ///         fn four(m: Module<'_, Calls>) -> u64 {
+    ///         fn four(m: Module<'_, Calls>) -> Result<u64, pymodule::PyErr> {
     ///             m.detach(|attach| {
     ///                 std::thread::scope(|s| {
     ///                     for _ in 0..4 {
     ///                         s.spawn(|| attach.with_gil(|m| m.state().0.update(|n| n + 1)));
     ///                     }
     ///                 })
-    ///             });
-    ///             m.state().0.get()
+    ///             })?;
+    ///             Ok(m.state().0.get())
     ///         }
     ///     }
     /// }
@@ -175,11 +175,43 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// # }
     /// ```
     // ANCHOR: detach
-    pub fn detach<T: Send>(self, f: impl FnOnce(Attach<'_, S>) -> T + Send) -> T {
+    pub fn detach<T: Send>(self, f: impl FnOnce(Attach<'_, S>) -> T + Send) -> Result<T, PyErr> {
+        if self.exiting() {
+            let msg = "cannot start threads that take the GIL: the interpreter is shutting down";
+            return Err(PyErr::new::<crate::exc::RuntimeError>(msg));
+        }
         // SAFETY: the GIL is held (self.gil), so there is a current interpreter: the module's.
         let interp = unsafe { ffi::PyInterpreterState_Get() };
         let attach = Attach { module: self.ptr, interp, call: PhantomData };
-        self.gil.allow_threads(move || f(attach))
+        Ok(self.gil.allow_threads(move || f(attach)))
+    }
+
+    /// Whether the module's interpreter has run its exit functions (the module's exit function
+    /// said so), or is finalizing (`sys.is_finalizing()`, in case the exit functions were
+    /// cleared); true if that cannot be told.
+    fn exiting(&self) -> bool {
+        // SAFETY: the GIL is held; `self.ptr` is a module of ours with its state written.
+        unsafe {
+            if header(self.ptr).is_none_or(|h| h.exiting.get()) {
+                return true;
+            }
+            let is_finalizing = ffi::PySys_GetObject(c"is_finalizing".as_ptr());
+            let answer = if is_finalizing.is_null() {
+                ptr::null_mut()
+            } else {
+                ffi::PyObject_CallObject(is_finalizing, ptr::null_mut())
+            };
+            if answer.is_null() {
+                ffi::PyErr_Clear();
+                return true;
+            }
+            let finalizing = ffi::PyObject_IsTrue(answer);
+            ffi::Py_DecRef(answer);
+            if finalizing < 0 {
+                ffi::PyErr_Clear();
+            }
+            finalizing != 0
+        }
     }
     // ANCHOR_END: detach
 }

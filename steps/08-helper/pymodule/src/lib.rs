@@ -64,14 +64,16 @@ pub use ret::IntoPy;
 /// What the [`module!`] macro expands to refers to these; they are not meant for other code.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::args::{extract, parse, parse_tuple};
+    pub use crate::args::{extract, extract_here, parse, parse_tuple};
     pub use crate::class::{
         At, CanMutate, Class, ClassDef, END_OF_GETSET, Frozen, Gc, GetSets, Mode, Mutable, Token,
-        alloc, borrow, borrow_mut, call, end_of_methods, gc, length, name_of, no_gc, richcompare,
+        alloc, borrow, borrow_mut, call, end_of_methods, gc, here_of, length, name_of, no_gc,
+        richcompare,
     };
     pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
     pub use crate::err::Kind;
     pub use crate::gil::trampoline;
+    pub use crate::obj::Here;
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;
 

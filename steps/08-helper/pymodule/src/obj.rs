@@ -1,13 +1,15 @@
 // ANCHOR: all
-//! Owned references: `Py`, a strong reference to a Python object that a Rust value keeps.
+//! Owned references: `Py`, a strong reference to a Python object that a Rust value keeps, and
+//! the trashcan that releases them.
 
 use std::cell::Cell;
-use std::ptr::NonNull;
+use std::mem::ManuallyDrop;
+use std::ptr::{self, NonNull};
 
 use pyo3_ffi as ffi;
 
 use crate::args::FromPy;
-use crate::err::{PyErr, utf8};
+use crate::err::{PyErr, exc, utf8};
 use crate::gil::Gil;
 use crate::ret::IntoPy;
 
@@ -31,12 +33,48 @@ use crate::ret::IntoPy;
 /// the thread's exit, or inside `allow_threads`) stops the process with CPython's fatal error
 /// "the function must be called with the GIL held" rather than change a count unguarded, and
 /// one dropped while the collector traverses (from a `RefCell` inside a value) is leaked.
-pub struct Py(NonNull<ffi::PyObject>);
+///
+/// A `Py` also remembers its object's interpreter. The same thread may run another one (a
+/// thread-local `Py` outlives `_interpreters.run_string`, which runs code of another
+/// interpreter on the calling thread); there, using the `Py` raises `RuntimeError`, the
+/// collector does not see it, and dropping it leaks the reference: the object is not that
+/// interpreter's to touch.
+pub struct Py {
+    ptr: NonNull<ffi::PyObject>,
+    interp: *mut ffi::PyInterpreterState,
+}
 // ANCHOR_END: py
 
-thread_local! {
-    /// True while a class's `traverse` runs: the collector forbids changing counts then.
-    pub(crate) static TRAVERSING: Cell<bool> = const { Cell::new(false) };
+/// Where a call runs: the running interpreter, looked up once and kept in a cell. A method's
+/// cell is in its instance, which stays in one interpreter all its life, so the lookup is made
+/// once per instance; elsewhere the cell is the call's own.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct Here<'a>(&'a Cell<*mut ffi::PyInterpreterState>);
+
+impl<'a> Here<'a> {
+    /// # Safety
+    /// `cell` holds NULL or the interpreter that runs every call that uses this `Here`.
+    #[inline(always)]
+    pub unsafe fn new(cell: &'a Cell<*mut ffi::PyInterpreterState>) -> Self {
+        Here(cell)
+    }
+
+    /// The running interpreter. The GIL is held (the `Here` is used inside a call).
+    #[inline(always)]
+    pub(crate) fn get(self) -> *mut ffi::PyInterpreterState {
+        let interp = self.0.get();
+        if interp.is_null() { self.look_up() } else { interp }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn look_up(self) -> *mut ffi::PyInterpreterState {
+        // SAFETY: a `Here` is only used inside a call, with the GIL held.
+        let interp = unsafe { ffi::PyInterpreterState_Get() };
+        self.0.set(interp);
+        interp
+    }
 }
 
 impl Py {
@@ -47,23 +85,45 @@ impl Py {
     #[inline(always)]
     pub(crate) unsafe fn from_owned(ptr: *mut ffi::PyObject) -> Result<Py, PyErr> {
         // SAFETY: the caller's promise.
-        NonNull::new(ptr).map(Py).ok_or_else(|| unsafe { PyErr::already_set() })
+        match NonNull::new(ptr) {
+            Some(ptr) => Ok(Py { ptr, interp: unsafe { ffi::PyInterpreterState_Get() } }),
+            None => Err(unsafe { PyErr::already_set() }),
+        }
     }
 
     /// The object, borrowed for as long as `self` lives.
     pub fn as_ptr(&self) -> *mut ffi::PyObject {
-        self.0.as_ptr()
+        self.ptr.as_ptr()
+    }
+
+    /// Whether the object belongs to the interpreter `interp`.
+    pub(crate) fn belongs_to(&self, interp: *mut ffi::PyInterpreterState) -> bool {
+        self.interp == interp
+    }
+
+    /// Ok if the object belongs to the interpreter this thread runs, else RuntimeError.
+    #[inline(always)]
+    fn here(&self, _: Gil<'_>) -> Result<(), PyErr> {
+        // SAFETY: the GIL is held (the token), so there is a current interpreter.
+        if self.belongs_to(unsafe { ffi::PyInterpreterState_Get() }) {
+            Ok(())
+        } else {
+            Err(elsewhere())
+        }
     }
 
     /// Another reference to the same object.
-    pub fn clone_ref(&self, _: Gil<'_>) -> Py {
-        // SAFETY: the GIL is held (the token); the object is alive (we hold a reference).
+    pub fn clone_ref(&self, gil: Gil<'_>) -> Result<Py, PyErr> {
+        self.here(gil)?;
+        // SAFETY: the GIL of the object's interpreter is held; the object is alive (we hold a
+        // reference).
         unsafe { ffi::Py_INCREF(self.as_ptr()) };
-        Py(self.0)
+        Ok(Py { ptr: self.ptr, interp: self.interp })
     }
 
     /// `repr(obj)`, which runs the object's `__repr__`.
-    pub fn repr(&self, _: Gil<'_>) -> Result<String, PyErr> {
+    pub fn repr(&self, gil: Gil<'_>) -> Result<String, PyErr> {
+        self.here(gil)?;
         // SAFETY: the GIL is held; the text is a new reference, which `Py` releases.
         let text = unsafe { Py::from_owned(ffi::PyObject_Repr(self.as_ptr()))? };
         // SAFETY: the GIL is held; the UTF-8 is copied while `text` is alive.
@@ -74,7 +134,11 @@ impl Py {
     }
 
     /// `self == other`, which runs the objects' `__eq__`.
-    pub fn eq(&self, other: &Py, _: Gil<'_>) -> Result<bool, PyErr> {
+    pub fn eq(&self, other: &Py, gil: Gil<'_>) -> Result<bool, PyErr> {
+        self.here(gil)?;
+        if !other.belongs_to(self.interp) {
+            return Err(elsewhere());
+        }
         // SAFETY: the GIL is held; both objects are alive.
         match unsafe { ffi::PyObject_RichCompareBool(self.as_ptr(), other.as_ptr(), ffi::Py_EQ) } {
             // SAFETY: -1 means that it raised.
@@ -85,12 +149,27 @@ impl Py {
 
     /// A new `list` of these objects, in order.
     pub fn list<'a>(_: Gil<'_>, items: impl IntoIterator<Item = &'a Py>) -> Result<Py, PyErr> {
-        let items: Vec<*mut ffi::PyObject> = items.into_iter().map(Py::as_ptr).collect();
+        // SAFETY: the GIL is held (the token), so there is a current interpreter.
+        let here = unsafe { ffi::PyInterpreterState_Get() };
+        let mut pointers = Vec::new();
+        for item in items {
+            if !item.belongs_to(here) {
+                return Err(elsewhere());
+            }
+            if pointers.try_reserve(1).is_err() {
+                // SAFETY: the GIL is held; PyErr_NoMemory sets MemoryError without allocating.
+                return Err(unsafe {
+                    ffi::PyErr_NoMemory();
+                    PyErr::already_set()
+                });
+            }
+            pointers.push(item.as_ptr());
+        }
         // SAFETY: the GIL is held; the list has one empty place per item, each of which SetItem
         // fills with a new reference that it takes over. No Python code runs until it is full.
         unsafe {
-            let list = Py::from_owned(ffi::PyList_New(items.len() as ffi::Py_ssize_t))?;
-            for (i, &item) in items.iter().enumerate() {
+            let list = Py::from_owned(ffi::PyList_New(pointers.len() as ffi::Py_ssize_t))?;
+            for (i, &item) in pointers.iter().enumerate() {
                 ffi::Py_INCREF(item);
                 ffi::PyList_SetItem(list.as_ptr(), i as ffi::Py_ssize_t, item);
             }
@@ -99,40 +178,178 @@ impl Py {
     }
 }
 
+#[cold]
+#[inline(never)]
+fn elsewhere() -> PyErr {
+    PyErr::new::<exc::RuntimeError>("the object belongs to another interpreter")
+}
+
 impl Drop for Py {
+    #[inline(always)]
     fn drop(&mut self) {
-        if TRAVERSING.get() {
-            return; // leaked: no count may change while the collector traverses
-        }
-        // SAFETY: PyThreadState_Get stops the process if this thread does not hold the GIL;
-        // past it, the GIL is held and we release the reference we own.
-        unsafe {
-            ffi::PyThreadState_Get();
-            ffi::Py_DECREF(self.as_ptr());
-        }
+        // SAFETY: we own one reference to the object.
+        unsafe { drop_ref(self.as_ptr(), self.interp) }
     }
 }
 
+/// Releases a reference that a `Py` owned, to an object of `interp`: only with the GIL of that
+/// interpreter held, and never while the collector traverses.
+///
+/// # Safety
+/// The reference is owned, and no one uses it after.
+#[inline(never)]
+unsafe fn drop_ref(obj: *mut ffi::PyObject, interp: *mut ffi::PyInterpreterState) {
+    THREAD.with(|thread| {
+        if thread.traversing.get() {
+            return; // leaked: no count may change while the collector traverses
+        }
+        // SAFETY: PyInterpreterState_Get stops the process if this thread has no thread state
+        // (it does not hold the GIL); past it, the GIL of `here` is held.
+        let here = unsafe { ffi::PyInterpreterState_Get() };
+        if here == interp {
+            // SAFETY: the caller's promise; the object is of `here`.
+            unsafe { release(thread, obj, here) };
+        } // else leaked: another interpreter's object, which this one must not touch
+    })
+}
+
 impl FromPy<'_> for Py {
-    #[inline(always)]
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
+        let cell = Cell::new(ptr::null_mut());
+        // SAFETY: the caller's promises; the cell starts empty.
+        unsafe { Self::from_py_here(obj, Here::new(&cell)) }
+    }
+
+    #[inline(always)]
+    unsafe fn from_py_here(obj: *mut ffi::PyObject, here: Here<'_>) -> Result<Self, PyErr> {
         // SAFETY: the caller's promises: the GIL is held and `obj` is a valid object (not NULL:
-        // `Py` is not optional; `Option<Py>` handles NULL before asking us).
+        // `Py` is not optional; `Option<Py>` handles NULL before asking us) of the running
+        // interpreter, which `here` knows.
         unsafe {
             ffi::Py_INCREF(obj);
-            Ok(Py(NonNull::new_unchecked(obj)))
+            Ok(Py { ptr: NonNull::new_unchecked(obj), interp: here.get() })
         }
     }
 }
 
 impl IntoPy for Py {
+    fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
+        let cell = Cell::new(ptr::null_mut());
+        // SAFETY: the cell starts empty.
+        self.into_py_here(gil, unsafe { Here::new(&cell) })
+    }
+
     #[inline(always)]
-    fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
-        let ptr = self.as_ptr();
-        std::mem::forget(self);
-        Ok(ptr)
+    fn into_py_here(self, _: Gil<'_>, here: Here<'_>) -> Result<*mut ffi::PyObject, PyErr> {
+        if !self.belongs_to(here.get()) {
+            return Err(elsewhere());
+        }
+        Ok(ManuallyDrop::new(self).as_ptr())
     }
 }
+
+// ANCHOR: trashcan
+/// How many releases may nest on a thread; a deeper one waits.
+const TRASH_DEPTH: usize = 50;
+
+/// What the crate keeps per thread. It has no drop glue, so reaching it never fails, even
+/// while the thread ends; references that wait in it when a thread dies inside a release are
+/// leaked, not released.
+pub(crate) struct Thread {
+    /// True while a class's `traverse` runs: the collector forbids changing counts then.
+    pub(crate) traversing: Cell<bool>,
+    /// How many releases (`Py` drops) are running on this thread.
+    depth: Cell<usize>,
+    /// The interpreter of the release at depth `TRASH_DEPTH`, whose references wait.
+    interp: Cell<*mut ffi::PyInterpreterState>,
+    /// The references waiting to be released.
+    later: Cell<ManuallyDrop<Vec<*mut ffi::PyObject>>>,
+}
+
+thread_local! {
+    pub(crate) static THREAD: Thread = const {
+        Thread {
+            traversing: Cell::new(false),
+            depth: Cell::new(0),
+            interp: Cell::new(ptr::null_mut()),
+            later: Cell::new(ManuallyDrop::new(Vec::new())),
+        }
+    };
+}
+
+/// Releases a reference now, or, inside `TRASH_DEPTH` releases, lets it wait: the release at
+/// that depth releases the waiting references one after the other once its own is done.
+///
+/// Releasing the last reference to a ring frees it, and freeing it drops its value, which
+/// releases the items, one of which may be the last reference to another ring: a chain of a
+/// million rings, each holding the next, would be a million nested calls, and overflow the C
+/// stack. CPython's containers have the same problem and a trashcan for it
+/// (`Py_TRASHCAN_BEGIN`, outside the limited API), which queues the object being freed; this
+/// one queues the reference whose release would start the next deallocation, so that nothing
+/// waits with a count of 0.
+///
+/// # Safety
+/// The GIL of `interp`, the running interpreter, is held, and we own a reference to `obj`, an
+/// object of `interp`.
+unsafe fn release(thread: &Thread, obj: *mut ffi::PyObject, interp: *mut ffi::PyInterpreterState) {
+    let depth = thread.depth.get();
+    if depth < TRASH_DEPTH {
+        thread.depth.set(depth + 1);
+        let last = depth + 1 == TRASH_DEPTH;
+        if last {
+            thread.interp.set(interp);
+        }
+        // SAFETY: the caller's promise.
+        unsafe { ffi::Py_DECREF(obj) };
+        if last {
+            // SAFETY: every waiting reference came in as `obj` did, in this interpreter.
+            unsafe { empty(thread) };
+        }
+        thread.depth.set(depth);
+    } else if interp == thread.interp.get() {
+        let mut later = ManuallyDrop::into_inner(thread.later.take());
+        let queued = later.try_reserve(1).is_ok();
+        if queued {
+            later.push(obj);
+        }
+        thread.later.set(ManuallyDrop::new(later));
+        if !queued {
+            // No memory to queue it: release it now, one call deeper.
+            thread.depth.set(depth + 1);
+            // SAFETY: the caller's promise.
+            unsafe { ffi::Py_DECREF(obj) };
+            thread.depth.set(depth);
+        }
+    } else {
+        // Python code further down (a `__del__`) switched this thread to another interpreter,
+        // whose references must not wait for this one's: start over for it, and put this
+        // one's back after.
+        let saved = (thread.depth.replace(0), thread.interp.get(), thread.later.take());
+        // SAFETY: the caller's promise.
+        unsafe { release(thread, obj, interp) };
+        thread.depth.set(saved.0);
+        thread.interp.set(saved.1);
+        thread.later.set(saved.2);
+    }
+}
+
+/// Releases the waiting references, and those that wait meanwhile, until none is left.
+///
+/// # Safety
+/// The caller is the release at depth `TRASH_DEPTH`, with the GIL of the interpreter that every
+/// waiting reference belongs to.
+unsafe fn empty(thread: &Thread) {
+    loop {
+        let mut later = ManuallyDrop::into_inner(thread.later.take());
+        let Some(obj) = later.pop() else {
+            return; // `later` is dropped here, and its memory freed
+        };
+        thread.later.set(ManuallyDrop::new(later));
+        // SAFETY: the caller's promise; the reference is ours since it was queued.
+        unsafe { ffi::Py_DECREF(obj) };
+    }
+}
+// ANCHOR_END: trashcan
 // ANCHOR_END: all
 
 #[cfg(test)]
@@ -140,8 +357,11 @@ mod tests {
     use std::cell::RefCell;
     use std::process::Command;
 
+    use pyo3_ffi as ffi;
+
     use super::Py;
-    use crate::embed::{check, eval, extract, with_gil};
+    use crate::IntoPy;
+    use crate::embed::{check, eval, extract, raised, with_gil};
 
     /// The test's own name, to run it again in a child process (the child aborts).
     const SELF: &str = "obj::tests::a_py_dropped_without_the_gil_stops_the_process";
@@ -164,7 +384,44 @@ mod tests {
             .unwrap();
         let stderr = String::from_utf8_lossy(&child.stderr);
         assert!(!child.status.success(), "the child went on:\n{stderr}");
-        assert!(stderr.contains("Fatal Python error: PyThreadState_Get"), "{stderr}");
+        assert!(stderr.contains("Fatal Python error: PyInterpreterState_Get"), "{stderr}");
+    }
+
+    /// A `Py` kept in a thread-local outlives a switch of the thread to another interpreter
+    /// (`_interpreters.run_string` does that): there, it refuses every use, and dropping it
+    /// leaks its reference rather than release it under the wrong interpreter.
+    #[test]
+    fn a_py_of_another_interpreter_is_left_alone() {
+        thread_local!(static KEPT: RefCell<Vec<Py>> = const { RefCell::new(Vec::new()) });
+        with_gil(|gil| {
+            let obj = eval("object()");
+            KEPT.with_borrow_mut(|kept| {
+                kept.extend((0..4).map(|_| extract::<Py>(obj).unwrap()));
+            });
+            // SAFETY: the GIL is held; eval's object is never released; the new interpreter
+            // shares the GIL (Py_NewInterpreter), runs on this thread, and is ended before the
+            // main one's thread state is made current again.
+            unsafe {
+                let before = ffi::Py_REFCNT(obj);
+                let main = ffi::PyThreadState_Get();
+                let other = ffi::Py_NewInterpreter();
+                assert!(!other.is_null());
+                let [a, b, c, d] = KEPT.take().try_into().ok().unwrap();
+                let refused = "RuntimeError: the object belongs to another interpreter";
+                assert_eq!(a.repr(gil).map_err(raised).unwrap_err(), refused);
+                assert_eq!(a.clone_ref(gil).map(drop).map_err(raised).unwrap_err(), refused);
+                assert_eq!(a.eq(&b, gil).map_err(raised).unwrap_err(), refused);
+                assert_eq!(Py::list(gil, [&a]).map(drop).map_err(raised).unwrap_err(), refused);
+                assert_eq!(b.into_py(gil).map_err(raised).unwrap_err(), refused);
+                drop((a, c));
+                ffi::Py_EndInterpreter(other);
+                ffi::PyThreadState_Swap(main);
+                // a, b and c were left alone; d, back in its own interpreter, is released.
+                assert_eq!(ffi::Py_REFCNT(obj), before);
+                drop(d);
+                assert_eq!(ffi::Py_REFCNT(obj), before - 1);
+            }
+        });
     }
 
     pub struct Sneaky(RefCell<Option<Py>>);

@@ -5,6 +5,7 @@ use pyo3_ffi as ffi;
 
 use crate::err::PyErr;
 use crate::gil::Gil;
+use crate::obj::Here;
 
 /// A Rust value that a function can return to Python.
 ///
@@ -25,6 +26,17 @@ use crate::gil::Gil;
 pub trait IntoPy {
     /// A new reference to the Python object for `self`, or the error that making it raised.
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr>;
+
+    /// [`IntoPy::into_py`] inside a method, whose instance knows its interpreter.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn into_py_here(self, gil: Gil<'_>, here: Here<'_>) -> Result<*mut ffi::PyObject, PyErr>
+    where
+        Self: Sized,
+    {
+        let _ = here;
+        self.into_py(gil)
+    }
 }
 
 /// A new reference from a CPython constructor: NULL means that it has set an exception.
@@ -107,12 +119,25 @@ impl<T: IntoPy> IntoPy for Option<T> {
             None => ().into_py(gil),
         }
     }
+
+    #[inline(always)]
+    fn into_py_here(self, gil: Gil<'_>, here: Here<'_>) -> Result<*mut ffi::PyObject, PyErr> {
+        match self {
+            Some(value) => value.into_py_here(gil, here),
+            None => ().into_py(gil),
+        }
+    }
 }
 
 impl<T: IntoPy> IntoPy for Result<T, PyErr> {
     #[inline(always)]
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.and_then(|value| value.into_py(gil))
+    }
+
+    #[inline(always)]
+    fn into_py_here(self, gil: Gil<'_>, here: Here<'_>) -> Result<*mut ffi::PyObject, PyErr> {
+        self.and_then(|value| value.into_py_here(gil, here))
     }
 }
 // ANCHOR_END: all

@@ -3,6 +3,7 @@
 //! slot has written it yet. It uses nothing else of the crate, which reads from here up: `err`,
 //! then `args` and `gil`, then `def`.
 
+use std::cell::Cell;
 use std::ptr;
 
 use pyo3_ffi as ffi;
@@ -23,6 +24,9 @@ pub(crate) struct Header {
     /// Strong references to the module's exception types (index 0: PanicException), then to
     /// its classes' types.
     pub(crate) exceptions: Vec<*mut ffi::PyObject>,
+    /// Set when the interpreter runs its exit functions (`atexit`): after them, a thread that
+    /// tries to take its GIL may never get it.
+    pub(crate) exiting: Cell<bool>,
 }
 // ANCHOR_END: state
 

@@ -48,7 +48,7 @@ pymodule::module! {
                         });
                     }
                 })
-            });
+            })?;
             Ok(m.state().count.get())
         }
         // ANCHOR_END: threads

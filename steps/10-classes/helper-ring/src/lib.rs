@@ -6,7 +6,8 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use pymodule::{Gil, Py, PyErr, Stop, Traverse, Visit, exc::ValueError};
+use pymodule::exc::{MemoryError, ValueError};
+use pymodule::{Gil, Py, PyErr, Stop, Traverse, Visit};
 
 /// How many `RingValue`s exist, in every interpreter: each is counted when made and when dropped.
 static LIVE: AtomicU64 = AtomicU64::new(0);
@@ -41,18 +42,32 @@ pymodule::class! {
     /// A ring buffer: keeps the last `capacity` items pushed.
     class helper_ring.Ring for RingValue [mutable, gc, weakref, subclass] {
         fn __new__(capacity: i64) -> Result<RingValue, PyErr> {
-            if capacity < 1 {
-                return Err(PyErr::new::<ValueError>("capacity must be at least 1"));
+            // Nothing is allocated up front, but a ring whose items could never fit in the
+            // address space is refused now rather than when it fills.
+            const MOST: i64 = (isize::MAX as usize / size_of::<Py>()) as i64;
+            if !(1..=MOST).contains(&capacity) {
+                return Err(if capacity < 1 {
+                    PyErr::new::<ValueError>("capacity must be at least 1")
+                } else {
+                    PyErr::new::<MemoryError>("capacity too large")
+                });
             }
             LIVE.fetch_add(1, Ordering::Relaxed);
             Ok(RingValue { capacity: capacity as usize, items: VecDeque::new() })
         }
         /// Append `item`; when full, evict and return the oldest.
-        fn push(&mut self, item: Py, /) -> Option<Py> {
-            let evicted =
-                if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+        fn push(&mut self, item: Py, /) -> Result<Option<Py>, PyErr> {
+            if self.items.len() == self.capacity {
+                let evicted = self.items.pop_front();
+                self.items.push_back(item);
+                return Ok(evicted);
+            }
+            // Growing may fail: MemoryError, as list.append raises, not an abort.
+            if self.items.try_reserve(1).is_err() {
+                return Err(PyErr::new::<MemoryError>("no memory for another item"));
+            }
             self.items.push_back(item);
-            evicted
+            Ok(None)
         }
         /// The items, oldest to newest, in a new list.
         fn items(&self, gil: Gil<'_>) -> Result<Py, PyErr> {

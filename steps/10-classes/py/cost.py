@@ -42,7 +42,9 @@ GOALS = [  # (label, numerator, denominator, row, at most)
     # push takes a Py and returns one: each records or checks its object's interpreter.
     ("class-helper/class-raw", "class-helper", "class-raw", "method call", 1.10),
     ("class-helper/class-raw", "class-helper", "class-raw", "property read", 1.05),
-    ("class-helper/class-raw", "class-helper", "class-raw", "create+drop", 1.05),
+    # Creating and dropping an instance records and reads whether its value was written: under
+    # 3.14 and 3.15 the helper's ratio is just over 1.05 (780/741, 838/798).
+    ("class-helper/class-raw", "class-helper", "class-raw", "create+drop", 1.06),
 ]
 # (row, other row, columns): in which columns the first costs fewer instructions than the other.
 COMPARISONS = [("property read", "method call", ["class-raw", "class-pyo3", "class-slots"])]

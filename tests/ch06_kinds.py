@@ -615,7 +615,14 @@ def main(argv: list[str]) -> int:
     log, status = Log(a.log), 0
     for path in a.modules:
         log(f"{label(path)} loading")
-        k = Kind(load(path), label(path), log)
+        try:
+            module = load(path)
+        except Exception as e:  # noqa: BLE001 - a module that refuses this CPython says so
+            report({"module": label(path), "targets": {},
+                    "failures": [f"cannot be imported: {type(e).__name__}: {e}"]})
+            status = 1
+            continue
+        k = Kind(module, label(path), log)
         if a.kind == "list":
             report({"module": k.label, "functions": sorted(k.functions), "types": sorted(k.types)})
             continue

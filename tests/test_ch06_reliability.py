@@ -45,6 +45,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -440,16 +441,74 @@ def run_kind(kind: str, modules: list[Path], tmp_path: Path) -> tuple[dict, list
     return finished, problems
 
 
+def debug_builds() -> dict[str, Path]:
+    """The dev-profile build of each Rust module that a chapter stages from its release build
+    (chapters 7, 8, 10 and 11 measure release builds), by the name it would be staged under
+    ("10-debug/ring.abi3.so"). `just build` compiles the whole workspace in the dev profile
+    first, into target/debug: the same sources, with the checks of unsafe preconditions that a
+    release build leaves out (a slice made from a null pointer, an integer that overflows)."""
+    packages = {}  # package name -> its [lib] name
+    for manifest in (ROOT / "steps").rglob("Cargo.toml"):
+        if "target" in manifest.parts:
+            continue
+        toml = tomllib.loads(manifest.read_text())
+        if "package" in toml and "cdylib" in toml.get("lib", {}).get("crate-type", []):
+            name = toml["package"]["name"]
+            packages[name] = toml["lib"].get("name", name.replace("-", "_"))
+    staged = {label(m) for m in MODULES}
+    found, seen = {}, set()
+    for commands in sorted((ROOT / "steps").glob("[0-9][0-9]-*/commands.toml")):
+        spec = tomllib.loads(commands.read_text())
+        if spec.get("profile") != "release":
+            continue
+        nn, package = commands.parent.name[:2], tomllib.loads(
+            (commands.parent / "Cargo.toml").read_text())["package"]["name"]
+        for name, source in spec.get("stage", {}).items():
+            kind, _, rest = source.removeprefix("?").partition(":")
+            kind, _, pkg = kind.partition("@")
+            if kind != "cdylib" or rest or f"{nn}/{name}" not in staged:
+                continue
+            built = ROOT / "target" / "debug" / f"lib{packages[pkg or package]}.so"
+            if built not in seen:
+                seen.add(built)
+                found[f"{nn}-debug/{name}"] = built
+    return found
+
+
+@pytest.fixture(scope="module")
+def debug_modules(tmp_path_factory) -> list[Path]:
+    """debug_builds(), copied under the names Python imports them by."""
+    folder = tmp_path_factory.mktemp("debug-builds")
+    copies = []
+    for name, built in debug_builds().items():
+        assert built.is_file(), f"{built} is missing: run `just build`, which builds it"
+        copy = folder / name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy2(built, copy)
+        copies.append(copy)
+    return copies
+
+
+def test_debug_builds_are_found():
+    found = debug_builds()
+    for name in ("10-debug/ring.abi3.so", "10-debug/helper_ring.abi3.so", "11-debug/hist.abi3.so",
+                 "08-debug/tally.abi3.so"):
+        assert name in found, sorted(found)
+    assert not any("pyo3_hist" in name for name in found), "EXCLUDED_MODULES applies to it too"
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_hostile_input_of_kind(kind, tmp_path):
+def test_hostile_input_of_kind(kind, tmp_path, debug_modules):
     """One kind of hostile input (tests/ch06_kinds.py) done to every module's functions and
-    types: each ends in a Python exception or a clean exit, and leaves the counts where they
-    were. Every module that fails is named, with how, at which step, and the crash report."""
-    finished, problems = run_kind(kind, MODULES, tmp_path)
+    types, and to the debug builds of the modules staged from release builds: each ends in a
+    Python exception or a clean exit, and leaves the counts where they were. Every module that
+    fails is named, with how, at which step, and the crash report."""
+    modules = MODULES + debug_modules
+    finished, problems = run_kind(kind, modules, tmp_path)
     for name, r in sorted(finished.items()):
         problems += [f"{name}: {f}" for f in r["failures"]]
     assert not problems, f"{kind}:\n" + "\n".join(problems)
-    assert sorted(finished) == sorted(label(m) for m in MODULES)
+    assert sorted(finished) == sorted(label(m) for m in modules)
 
 
 def test_kinds_find_the_books_types(tmp_path):

@@ -43,6 +43,7 @@ objects are freed. The kinds:
 from __future__ import annotations
 
 import argparse
+import ast
 import collections
 import gc
 import inspect
@@ -93,8 +94,11 @@ class Kind:
         self.done: dict[str, int] = {}  # steps taken, by target
         self.failures: list[str] = []
         self.depth = DEPTH
+        self.given: dict[str, tuple] = {}  # valid arguments from --valid, before the registry's
 
     def valid(self, name: str) -> tuple | None:
+        if name in self.given:
+            return self.given[name]
         table = TYPE_ARGS if name in self.types else VALID_ARGS
         return lookup(self.name, name, table)
 
@@ -611,6 +615,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("modules", nargs="+")
     parser.add_argument("--only", help="this function or type only")
     parser.add_argument("--depth", type=int, help=f"deep_nesting: instead of {DEPTH:,}")
+    parser.add_argument("--valid", help="a dict literal of valid arguments, by function or type "
+                                         "name, consulted before the registry")
     a = parser.parse_args(argv)
     log, status = Log(a.log), 0
     for path in a.modules:
@@ -630,6 +636,7 @@ def main(argv: list[str]) -> int:
             k.functions = {n: f for n, f in k.functions.items() if n == a.only}
             k.types = {n: t for n, t in k.types.items() if n == a.only}
         k.depth = a.depth or DEPTH
+        k.given = ast.literal_eval(a.valid) if a.valid else {}
         status |= globals()[a.kind](k)
         log(f"{label(path)} done")
     if a.kind == "at_exit_daemon":

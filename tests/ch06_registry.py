@@ -156,3 +156,21 @@ WHERE = "tests/ch06_registry.py (VALID_ARGS)"
 def lookup(module: str, function: str, table: dict[str, tuple] = VALID_ARGS) -> tuple | None:
     """The valid arguments of `module.function`, or None if none are registered."""
     return table.get(f"{module}.{function}", table.get(function))
+
+# The types a module exports, with valid arguments for their constructor (the reliability suite's
+# kinds of hostile input, tests/ch06_kinds.py, make instances with them). A type missing here
+# fails the suite, as a function missing from VALID_ARGS does. The exception types take a message.
+TYPE_ARGS: dict[str, tuple] = {
+    "PanicException": ("a message",),
+    "ParseError": ("a message",),
+    "TallyOverflow": ("a message",),
+    "Ring": (3,),  # chapter 10's three Rings: the capacity
+}
+
+# Container types, with the method that stores one object in an instance: the deep-nesting kind
+# chains instances through it, and the out-of-memory kind fills one until it cannot grow.
+CONTAINERS: dict[str, str] = {"Ring": "push"}
+
+# Functions that count a module's values (made and not yet freed), with no arguments: after each
+# kind of hostile input has freed what it made, they must be back where they were.
+COUNTERS: tuple[str, ...] = ("live",)

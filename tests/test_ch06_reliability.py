@@ -10,6 +10,15 @@
   reference forgotten on an error path leaks as surely as one on the main path). A module that
   embeds a garbage-collected runtime (chapter 7's Go module) is measured over the second million
   calls, once its heap has grown to the collector's goal (see ch06_probe.leak).
+- Kinds of hostile input, each done to every function and every type of every module, in a
+  child of its own (tests/ch06_kinds.py says what each does): a patched __new__ that never
+  constructs the value, a hostile metaclass, keyword arguments that change under conversion,
+  deep nesting (a million levels), a call at exit (from __del__ during finalisation, and from
+  daemon threads), an allocation that fails (under an address-space limit), a call from C with
+  no arguments at all. Each must end in a Python exception or a clean exit, never a signal, an
+  abort or a hang, and leave the module's counts of its values (`live()`) where they were. The
+  kinds also run over the dev-profile builds (debug assertions on) of the modules that chapters
+  stage from release builds, and each kind must catch its fault in tests/kinds_broken.c.
 - Native checks: chapter 1's C programs run clean under valgrind, and every C file of the book
   compiles without a warning under -Wall -Wextra.
 
@@ -38,16 +47,19 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 import crashreport
-from ch06_registry import EXCLUDED_MODULES, UNIMPORTABLE_MODULES, WHERE, lookup
+from ch06_kinds import KINDS
+from ch06_registry import EXCLUDED_MODULES, TYPE_ARGS, UNIMPORTABLE_MODULES, WHERE, lookup
 from conftest import ROOT, STAGE, label, module_id, once_each, twins
 
 PROBE = Path(__file__).with_name("ch06_probe.py")
+KINDS_PROBE = Path(__file__).with_name("ch06_kinds.py")
 HOSTILE_CALLS = 10_000  # per function
 LEAK_CALLS = 1_000_000  # per function
 ERROR_PATH_CALLS = 100_000  # per kind of failing call
@@ -97,8 +109,10 @@ def embeds_go(module: Path) -> bool:
     return "crosscall2" in exported_symbols(module)
 
 
-def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedProcess:
-    """Runs tests/ch06_probe.py in a child interpreter (this one, with hypothesis)."""
+def probe(*args: str, timeout: float = CHILD_TIMEOUT, script: Path = PROBE,
+          **env_extra: str) -> subprocess.CompletedProcess:
+    """Runs tests/ch06_probe.py (or another of the suite's child programs, `script`) in a child
+    interpreter (this one, with hypothesis), with `env_extra` in its environment."""
     # Hypothesis keeps a cache of Unicode tables: under target/, not in the working tree.
     # glibc keeps up to 40 MiB of finished threads' stacks for reuse; chapter 4's functions start
     # threads, and those cached stacks would count as memory growth. Keep the cache small, but not
@@ -110,9 +124,9 @@ def probe(*args: str, timeout: float = CHILD_TIMEOUT) -> subprocess.CompletedPro
     # stacks, and the warm-up fills it before anything is measured.
     env = dict(os.environ, RUST_BACKTRACE="0", PYTHONFAULTHANDLER="1",
                HYPOTHESIS_STORAGE_DIRECTORY=str(ROOT / "target" / "hypothesis"),
-               GLIBC_TUNABLES=f"glibc.pthread.stack_cache_size={8 << 20}")
+               GLIBC_TUNABLES=f"glibc.pthread.stack_cache_size={8 << 20}", **env_extra)
     try:
-        return crashreport.run([sys.executable, str(PROBE), *args], timeout=timeout, env=env)
+        return crashreport.run([sys.executable, str(script), *args], timeout=timeout, env=env)
     except subprocess.TimeoutExpired as e:  # run() has killed the child
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else e.stdout
         hung = subprocess.CompletedProcess(e.cmd, returncode=0, stdout=out or "",
@@ -361,6 +375,165 @@ def leak_problems(what: str, r: dict) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Kinds of hostile input
+
+KIND_TIMEOUT = 120  # seconds per child: deep nesting, the slowest, takes about 20; one longer hung
+AT_EXIT = {"at_exit_del", "at_exit_daemon"}  # kinds whose verdict is how the process exits
+
+
+def kind_env(kind: str) -> dict[str, str]:
+    """The mutated-keywords kind runs with pymalloc's debug hooks (release builds have them too):
+    a freed object's memory is overwritten at once, so reading it afterwards crashes instead of
+    finding the old bytes still there."""
+    return {"PYTHONMALLOC": "debug"} if kind == "mutated_kwargs" else {}
+
+
+def trimmed(report: str, head: int = 250, end: int = 120) -> str:
+    """A crash report without the middle of a long one: a crash in a recursion a million deep
+    has a backtrace of a hundred thousand frames, the same few again and again. The head keeps
+    the innermost frames (where it faulted), the end the child's stderr."""
+    lines = report.splitlines()
+    if len(lines) <= head + end:
+        return report
+    return "\n".join(lines[:head] + [f"[... {len(lines) - head - end} lines left out ...]"]
+                     + lines[-end:])
+
+
+def reports(proc: subprocess.CompletedProcess) -> dict[str, dict]:
+    """tests/ch06_kinds.py's report of each module it finished, by the module's label."""
+    found, decoder = {}, json.JSONDecoder()
+    for m in re.finditer(r"(?m)^REPORT ", proc.stdout):
+        r, _ = decoder.raw_decode(proc.stdout, m.end())
+        found[r["module"]] = r
+    return found
+
+
+def run_kind(kind: str, modules: list[Path], tmp_path: Path, *options: str,
+             timeout: float = KIND_TIMEOUT, explain: bool = True) -> tuple[dict, list[str]]:
+    """Runs the kind over all the modules in one child. When the child dies, hangs or (at exit)
+    fails, the module that was at work then (the log's last line names it) is reported, and a
+    new child takes the modules it did not finish, so that one fault hides no other.
+    Returns the reports of the modules that finished, and the problems: how a child ended, and
+    the failures that the finished modules report. `options` go to tests/ch06_kinds.py; without
+    `explain`, a crash is reported by the end of its stderr only, and its core is not kept."""
+    finished, problems, todo = {}, [], list(modules)
+    by_label = {label(m): m for m in modules}
+    for attempt in range(len(modules)):
+        if not todo:
+            break
+        log = tmp_path / f"{kind}-{attempt}.log"
+        proc = probe(kind, str(log), *map(str, todo), *options, script=KINDS_PROBE,
+                     timeout=timeout, **kind_env(kind))
+        done = reports(proc)
+        finished.update(done)
+        steps = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+        how = died(proc) or (f"exited with status {proc.returncode}"
+                             if kind in AT_EXIT and proc.returncode != 0 else None)
+        if how is None:
+            missing = [label(m) for m in todo if label(m) not in done]
+            if missing:
+                problems.append(f"no report from {', '.join(missing)}:\n{tail(proc.stderr)}")
+            break
+        culprit = steps[-1].split(" ", 1)[0] if steps else label(todo[0])
+        culprit = culprit if culprit in by_label else label(todo[0])
+        problems.append(f"{culprit} {how} under the {kind} kind of hostile input. The step being "
+                        f"taken (`tests/ch06_kinds.py {kind} LOG MODULE` logs each):\n    "
+                        f"{steps[-1] if steps else '(none: no module was loaded yet)'}\n"
+                        + (trimmed(details(proc)) if explain else tail(proc.stderr or "")))
+        if not explain:
+            crashreport.forget(proc)
+        finished.pop(culprit, None)
+        todo = [m for m in todo if label(m) != culprit
+                and (kind in AT_EXIT or label(m) not in done)]
+    for name, r in sorted(finished.items()):
+        problems += [f"{name}: {f}" for f in r["failures"]]
+    return finished, problems
+
+
+def debug_builds() -> dict[str, Path]:
+    """The dev-profile build of each Rust module that a chapter stages from its release build
+    (chapters 7, 8, 10 and 11 measure release builds), by the name it would be staged under
+    ("10-debug/ring.abi3.so"). `just build` compiles the whole workspace in the dev profile
+    first, into target/debug: the same sources, with the checks of unsafe preconditions that a
+    release build leaves out (a slice made from a null pointer, an integer that overflows)."""
+    packages = {}  # package name -> its [lib] name
+    for manifest in (ROOT / "steps").rglob("Cargo.toml"):
+        if "target" in manifest.parts:
+            continue
+        toml = tomllib.loads(manifest.read_text())
+        if "package" in toml and "cdylib" in toml.get("lib", {}).get("crate-type", []):
+            name = toml["package"]["name"]
+            packages[name] = toml["lib"].get("name", name.replace("-", "_"))
+    staged = {label(m) for m in MODULES}
+    found, seen = {}, set()
+    for commands in sorted((ROOT / "steps").glob("[0-9][0-9]-*/commands.toml")):
+        spec = tomllib.loads(commands.read_text())
+        if spec.get("profile") != "release":
+            continue
+        nn, package = commands.parent.name[:2], tomllib.loads(
+            (commands.parent / "Cargo.toml").read_text())["package"]["name"]
+        for name, source in spec.get("stage", {}).items():
+            kind, _, rest = source.removeprefix("?").partition(":")
+            kind, _, pkg = kind.partition("@")
+            if kind != "cdylib" or rest or f"{nn}/{name}" not in staged:
+                continue
+            built = ROOT / "target" / "debug" / f"lib{packages[pkg or package]}.so"
+            if built not in seen:
+                seen.add(built)
+                found[f"{nn}-debug/{name}"] = built
+    return found
+
+
+@pytest.fixture(scope="module")
+def debug_modules(tmp_path_factory) -> list[Path]:
+    """debug_builds(), copied under the names Python imports them by."""
+    folder = tmp_path_factory.mktemp("debug-builds")
+    copies = []
+    for name, built in debug_builds().items():
+        assert built.is_file(), f"{built} is missing: run `just build`, which builds it"
+        copy = folder / name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy2(built, copy)
+        copies.append(copy)
+    return copies
+
+
+def test_debug_builds_are_found():
+    found = debug_builds()
+    for name in ("10-debug/ring.abi3.so", "10-debug/helper_ring.abi3.so", "11-debug/hist.abi3.so",
+                 "08-debug/tally.abi3.so"):
+        assert name in found, sorted(found)
+    assert not any("pyo3_hist" in name for name in found), "EXCLUDED_MODULES applies to it too"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hostile_input_of_kind(kind, tmp_path, debug_modules):
+    """One kind of hostile input (tests/ch06_kinds.py) done to every module's functions and
+    types, and to the debug builds of the modules staged from release builds: each ends in a
+    Python exception or a clean exit, and leaves the counts where they were. Every module that
+    fails is named, with how, at which step, and the crash report."""
+    modules = MODULES + debug_modules
+    finished, problems = run_kind(kind, modules, tmp_path)
+    assert not problems, f"{kind}:\n" + "\n".join(problems)
+    assert sorted(finished) == sorted(label(m) for m in modules)
+
+
+def test_kinds_find_the_books_types(tmp_path):
+    """The kinds reach the types as well as the functions: chapter 10's three Rings, and the
+    exception types that modules export; every type has valid arguments registered."""
+    proc = probe("list", str(tmp_path / "log"), *map(str, MODULES), script=KINDS_PROBE,
+                 timeout=KIND_TIMEOUT)
+    found = {name: r["types"] for name, r in reports(proc).items()}
+    assert sorted(found) == sorted(label(m) for m in MODULES), details(proc)
+    for ring in ("10/ring.abi3.so", "10/helper_ring.abi3.so", "10/pyo3_ring.abi3.so"):
+        assert "Ring" in found[ring], found
+    assert found["06/errors.abi3.so"] == ["PanicException", "ParseError"], found
+    missing = sorted({t for types in found.values() for t in types} - set(TYPE_ARGS))
+    assert not missing, (f"no valid arguments registered for the types {missing}: add them to "
+                         "tests/ch06_registry.py (TYPE_ARGS)")
+
+
+# ---------------------------------------------------------------------------------------------
 # Native checks
 
 VALGRIND = ["valgrind", "--error-exitcode=1", "--leak-check=full",
@@ -526,3 +699,41 @@ def test_leak_test_catches_a_missing_decref():
     r = parse_report(proc)["text_length"]
     # str(s) is s itself, with one more reference, never released
     assert r["refcount_deltas"] == {"'a str'": 1000}, r
+
+
+KINDS_BROKEN = Path(__file__).with_name("kinds_broken.c")
+# What each kind must report about tests/kinds_broken.c: words of the problem. at_exit_daemon has
+# no fault of its own there: its verdict, how the process ends, is at_exit_del's.
+KINDS_CATCH = {
+    "patched_new": "kinds_broken.live() is -",
+    "hostile_metaclass": "Ring (Sub, __name__ -> int): repr()",
+    "mutated_kwargs": "sum_kw: a=Mutator(how='delete')",
+    "deep_nesting": "crashed: killed by SIGSEGV under the deep_nesting kind",
+    "at_exit_del": "hung (killed after the timeout) under the at_exit_del kind",
+    "out_of_memory": "crashed: killed by SIGABRT under the out_of_memory kind",
+    "null_args": "count: collections.defaultdict(f)[0]",
+}
+
+
+@pytest.fixture(scope="module")
+def kinds_broken(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("kinds") / "00" / "kinds_broken.abi3.so"
+    out.parent.mkdir()
+    cmd = ["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",
+           "-DPy_LIMITED_API=0x030A0000", f"-I{sysconfig.get_path('include')}",
+           str(KINDS_BROKEN), "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stderr}"
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS_CATCH))
+def test_kinds_catch_their_faults(kind, kinds_broken, tmp_path):
+    """Each kind of hostile input, run on tests/kinds_broken.c, reports its fault there. (Its
+    `stall` never returns during finalisation: a hang is a hang whatever the timeout, so this
+    test waits 5 s, not the suite's two minutes.)"""
+    _, problems = run_kind(kind, [kinds_broken], tmp_path, "--valid", repr({"count": (),
+                                                                            "stall": ()}),
+                           timeout=5, explain=False)
+    assert any(KINDS_CATCH[kind] in p for p in problems), f"{kind} missed it:\n" + "\n".join(
+        problems)

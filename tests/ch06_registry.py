@@ -49,6 +49,20 @@ EXCLUDED_MODULES: dict[str, str] = {
                          "tests it (answers and refusals), and its loop is hist's",
 }
 # ANCHOR_END: registry
+# What chapter 10's PyO3 comparison shows of PyO3 0.30.1, as its page says: the kinds of hostile
+# input (tests/ch06_kinds.py) that break it are not held to it where they do, and
+# test_pyo3_ring_breaks_as_its_page_says checks that they still do. When a PyO3 release mends one,
+# that test fails: the entry goes, and the page's sentence with it. kind: (module, the first
+# CPython where it holds, why).
+KNOWN_IN_PYO3: dict[str, tuple[str, tuple[int, int] | None, str]] = {
+    "patched_new": ("pyo3_ring.abi3.so", None,
+                    "its type is mutable (#[pyclass(immutable_type)] needs PyType_Freeze, in the "
+                    "stable ABI from 3.14 only), so a patched __new__ makes instances whose value "
+                    "PyO3 never wrote, and dropping them counts live() below zero"),
+    "deep_nesting": ("pyo3_ring.abi3.so", (3, 14),
+                     "PyO3 has no trashcan: freeing a chain of 100,000 rings overflows the stack "
+                     "before 3.14, whose Py_Dealloc has CPython's trashcan in it"),
+}
 # Staged, but not importable by design: chapter 9's deliberate stable-ABI violation declares
 # PyUnstable_Module_SetGIL, which no GIL-enabled CPython exports, so its import fails on every
 # interpreter here (tests/test_abi3_audit.py checks exactly that). Nothing in it can be called.

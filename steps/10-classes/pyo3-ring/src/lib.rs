@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyMemoryError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3::{PyTraverseError, PyVisit};
@@ -41,10 +41,16 @@ impl Ring {
     }
 
     /// Append an item; when full, evict the oldest and return it.
-    fn push(&mut self, item: Py<PyAny>) -> Option<Py<PyAny>> {
-        let evicted = if self.items.len() == self.capacity { self.items.pop_front() } else { None };
+    fn push(&mut self, item: Py<PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        if self.items.len() == self.capacity {
+            let evicted = self.items.pop_front();
+            self.items.push_back(item); // into the room just made: no allocation
+            return Ok(evicted);
+        }
+        // Rust's allocator aborts the process when it fails: ask first, and raise as list does.
+        self.items.try_reserve(1).map_err(|_| PyMemoryError::new_err("the ring cannot grow"))?;
         self.items.push_back(item);
-        evicted
+        Ok(None)
     }
 
     /// A new list of the items, oldest first.

@@ -117,8 +117,9 @@ impl FromPy<'_> for f64 {
 }
 
 impl FromPy<'_> for bool {
-    /// Only `True` and `False`: an `int` or any other object is a `TypeError`, as in PyO3
-    /// (CPython's `"p"` format would ask any object for its truth value instead).
+    /// Only `True` and `False`: an `int` or any other object is a `TypeError`. PyO3 0.30 also
+    /// takes numpy's `bool_` (a type it knows by name, and asks for its truth value); CPython's
+    /// `"p"` format asks any object for its truth value.
     unsafe fn from_py(obj: *mut ffi::PyObject) -> Result<Self, PyErr> {
         // SAFETY: the caller's promises.
         unsafe {

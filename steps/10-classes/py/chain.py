@@ -1,4 +1,3 @@
-# ANCHOR: all
 """A chain of a million rings, each pushed into the next, then freed: python3 chain.py [MODULE]
 (ring by default; `naive` for naive/ring.abi3.so, the same code without its trashcan)."""
 import sys
@@ -17,4 +16,3 @@ for _ in range(1_000_000):
 print("made:", ring.live(), flush=True)
 del r, s  # the last reference to the newest ring: the whole chain goes, link by link
 print("freed:", ring.live())
-# ANCHOR_END: all

@@ -124,9 +124,10 @@ def test_a_version_note_shows_every_other_version_and_names_each_version(tmp_pat
     (folder / "expected" / "x@3.13.txt").write_text("2| thirteen\n")
     monkeypatch.setattr(verdicts, "PYVER", "3.11")
     step = steps.Step(folder)
-    monkeypatch.setattr(step, "expected_path",
-                        lambda cid, v="3.11": step.expected_variants(cid)[
-                            "3.13" if v >= "3.13" else "3.11"])
+    def expected_path(cid, v="3.11"):  # as under CPython 3.11, whatever runs the test
+        found = step.expected_variants(cid)
+        return found["3.13"] if v >= "3.13" and "3.13" in found else found["3.11"]
+    monkeypatch.setattr(step, "expected_path", expected_path)
     note = verdicts.version_note(step, "x")
     assert "Printed by CPython 3.11, the book's <code>python3</code> (CPython 3.12 prints the same)" \
         in note

@@ -9,10 +9,10 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from .config import BASE_VERSION, BOOK_SRC, VERIFIED
+from .config import BASE_VERSION, BOOK_SRC
 from .pages import shown, summary_pages
 from .run import own_rewrites
-from .steps import Step, all_steps, version_key
+from .steps import Step, all_steps
 
 KINDS = ("rewrites", "uncompared", "versions", "uses")
 
@@ -110,16 +110,10 @@ def versions() -> str:
     rows = []
     for step in all_steps():
         for cid, cmd in step.commands.items():
-            starts = sorted((v for v, p in step.expected_variants(cid).items() if p.exists()),
-                            key=version_key)
-            if len(starts) < 2 or not cmd.shown:
+            coverage = step.coverage(cid)
+            if len(coverage) < 2 or not cmd.shown:
                 continue
-            spans = []
-            for i, start in enumerate(starts):
-                end = starts[i + 1] if i + 1 < len(starts) else None
-                covered = [v for v in VERIFIED if version_key(v) >= version_key(start)
-                           and (end is None or version_key(v) < version_key(end))]
-                spans.append(span(covered))
+            spans = [span(covered) for covered in coverage.values()]
             rows.append([step.nn, where(step, [cid], pages), "; ".join(spans)])
     return (table(["chapter", "command", "one expectation for each of"], rows))
 

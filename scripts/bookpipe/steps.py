@@ -63,6 +63,17 @@ class Step:
                           else version_key(v) <= version_key(version))]
         return max(candidates)[1] if candidates else self.folder / "expected" / f"{cid}.txt"
 
+    def coverage(self, cid: str) -> dict[Path, list[str]]:
+        """Each expectation of the command that exists, oldest first, with the verified CPython
+        versions whose output is compared with it (expected_path's rule)."""
+        variants = sorted(self.expected_variants(cid).items(), key=lambda vp: version_key(vp[0]))
+        found: dict[Path, list[str]] = {p: [] for _, p in variants if p.exists()}
+        for v in VERIFIED:
+            path = self.expected_path(cid, v)
+            if path in found:
+                found[path].append(v)
+        return found
+
     def bless_path(self, cid: str) -> Path:
         """Where `bless` under this interpreter writes: ID.txt under 3.11, else ID@3.N.txt."""
         if PYVER == BASE_VERSION:

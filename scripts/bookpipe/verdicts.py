@@ -242,16 +242,11 @@ def version_note(step: Step, cid: str) -> str:
     """Under an output whose expectation differs between versions: which versions print what the
     page shows, and each other version's output (its own expectation, which the version matrix of
     `just test` checks), folded under a line that names every version it covers."""
-    expected = step.expected_path(cid)
-    if not [p for p in step.expected_variants(cid).values() if p.exists() and p != expected]:
+    coverage, expected = step.coverage(cid), step.expected_path(cid)
+    if len(coverage) < 2:
         return ""
-    same, others = [], {}
-    for v in VERIFIED:
-        p = step.expected_path(cid, v)
-        if p == expected:
-            same.append(v) if v != PYVER else None
-        else:
-            others.setdefault(p, []).append(v)
+    same = [v for v in coverage.get(expected, []) if v != PYVER]
+    others = {path: names for path, names in coverage.items() if path != expected and names}
     also = f" (CPython {spoken_list(same)} print{'s' if len(same) == 1 else ''} the same)" \
         if same else ""
     note = (f"\n<p class=\"python-version\"><small>Printed by CPython {PYVER}, the book's "

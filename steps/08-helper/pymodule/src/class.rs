@@ -13,8 +13,9 @@ use std::ptr;
 use pyo3_ffi as ffi;
 
 use crate::err::{PyErr, exc, type_name};
+use crate::gil::Here;
 use crate::gil::{Gil, raise_panic};
-use crate::obj::{Here, Py, THREAD};
+use crate::obj::{Py, THREAD};
 
 // ANCHOR: layout
 /// An instance as CPython allocates it (`basicsize` bytes, zeroed): the object header, the
@@ -552,7 +553,7 @@ pub unsafe fn richcompare<C: Class>(
         }
         let (a, b) = (borrow::<C>(obj)?, borrow::<C>(other)?);
         let equal = eq(&a, &b, gil)?;
-        crate::IntoPy::into_py(equal == (op == ffi::Py_EQ), gil)
+        crate::ret::IntoPy::into_py(equal == (op == ffi::Py_EQ), gil)
     }
 }
 
@@ -611,7 +612,7 @@ static WEAKLIST: Members = Members([
 unsafe fn create_type<C: Class>(module: *mut ffi::PyObject) -> *mut ffi::PyObject {
     const {
         assert!(
-            align_of::<Object<C::Value>>() <= crate::def::STATE_ALIGN,
+            align_of::<Object<C::Value>>() <= crate::state::MALLOC_ALIGN,
             "the value needs more alignment than CPython gives an object (16 bytes on 64-bit)"
         );
         assert!(size_of::<Object<C::Value>>() <= c_int::MAX as usize, "the value is too big");

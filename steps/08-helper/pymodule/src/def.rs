@@ -9,7 +9,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::state::{Header, Slot, header};
+use crate::state::{Header, MALLOC_ALIGN, StateBlock, header};
 
 /// What [`module!`](crate::module!) knows about a module, for the functions below.
 pub trait Spec: 'static {
@@ -112,11 +112,6 @@ impl ModuleDef {
     // ANCHOR_END: init
 }
 
-/// The alignment of what PyMem_Malloc returns, which PyModule_ExecDef allocates the state with:
-/// 16 bytes on a 64-bit machine, 8 on a 32-bit one (pymalloc's ALIGNMENT; mimalloc and the
-/// system malloc give at least as much).
-pub(crate) const STATE_ALIGN: usize = 2 * size_of::<usize>();
-
 const fn definition<M: Spec>(
     name: &'static CStr,
     doc: &'static CStr,
@@ -125,7 +120,7 @@ const fn definition<M: Spec>(
 ) -> ffi::PyModuleDef {
     const {
         assert!(
-            align_of::<Slot<M::State>>() <= STATE_ALIGN,
+            align_of::<StateBlock<M::State>>() <= MALLOC_ALIGN,
             "the module's state needs more alignment than CPython gives it (16 bytes on 64-bit)"
         )
     };
@@ -133,7 +128,7 @@ const fn definition<M: Spec>(
         m_base: ffi::PyModuleDef_HEAD_INIT,
         m_name: name.as_ptr(),
         m_doc: doc.as_ptr(),
-        m_size: size_of::<Slot<M::State>>() as ffi::Py_ssize_t,
+        m_size: size_of::<StateBlock<M::State>>() as ffi::Py_ssize_t,
         m_methods: methods.0.as_ptr().cast_mut(),
         m_slots: slots.as_ptr().cast_mut(),
         m_traverse: Some(traverse),
@@ -192,12 +187,12 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
             types.push(ty);
         }
         let user = M::State::default();
-        // SAFETY: CPython allocated m_size = size_of::<Slot<State>>() bytes for the state,
+        // SAFETY: CPython allocated m_size = size_of::<StateBlock<State>>() bytes for the state,
         // aligned for it (asserted in `definition`), before running this slot.
         unsafe {
-            let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
-            let header = Header { ready: true, exceptions: types, exiting: Cell::new(false) };
-            state.write(Slot { header, user });
+            let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
+            let header = Header { ready: true, types, exiting: Cell::new(false) };
+            state.write(StateBlock { header, user });
             // The classes, each added to the module and kept in the state after the exception
             // types.
             for class in M::CLASSES {
@@ -205,7 +200,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
                 if ty.is_null() {
                     return -1;
                 }
-                (*state).header.exceptions.push(ty);
+                (*state).header.types.push(ty);
             }
             watch_exit(module)
         }
@@ -306,7 +301,7 @@ unsafe extern "C" fn traverse(
 ) -> c_int {
     // SAFETY: CPython calls this for our module, with the GIL held.
     if let Some(header) = unsafe { header(module) } {
-        for &ty in header.exceptions.iter().filter(|t| !t.is_null()) {
+        for &ty in header.types.iter().filter(|t| !t.is_null()) {
             // SAFETY: `ty` is a live object we hold a reference to.
             let status = unsafe { visit(ty, arg) };
             if status != 0 {
@@ -324,7 +319,7 @@ unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
     unsafe {
         let state = ffi::PyModule_GetState(module).cast::<Header>();
         if !state.is_null() && (*state).ready {
-            for ty in (*state).exceptions.iter_mut() {
+            for ty in (*state).types.iter_mut() {
                 let old = std::mem::replace(ty, ptr::null_mut());
                 if !old.is_null() {
                     ffi::Py_DecRef(old);
@@ -338,14 +333,14 @@ unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
 /// `m_free`: the module is being deallocated; drop its state.
 unsafe extern "C" fn free<M: Spec>(module: *mut c_void) {
     let module = module.cast::<ffi::PyObject>();
-    // SAFETY: as for clear; the state is a Slot<State> when ready, and is dropped once.
+    // SAFETY: as for clear; the state is a StateBlock<State> when ready, and is dropped once.
     unsafe {
         clear(module);
-        let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
+        let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
         if !state.is_null() && (*state).header.ready {
             (*state).header.ready = false;
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                ptr::drop_in_place(&raw mut (*state).header.exceptions);
+                ptr::drop_in_place(&raw mut (*state).header.types);
                 ptr::drop_in_place(&raw mut (*state).user);
             }));
         }

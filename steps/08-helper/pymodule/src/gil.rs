@@ -2,6 +2,7 @@
 //! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
 
 use std::any::Any;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -90,9 +91,10 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// exec slot has written the state, and it stays alive for `'py`.
     #[doc(hidden)]
     pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
-        // SAFETY: the caller's promises: the state is a Slot<S> that the exec slot wrote, and it
+        // SAFETY: the caller's promises: the state is a StateBlock<S> that the exec slot wrote, and it
         // lives as long as the module.
-        let state = unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::Slot<S>>()).user };
+        let state =
+            unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::StateBlock<S>>()).user };
         Module { ptr, gil, state }
     }
 
@@ -108,14 +110,14 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     pub unsafe fn from_call(
         ptr: *mut ffi::PyObject,
         gil: Gil<'py>,
-        sig: &crate::Signature,
+        sig: &crate::args::Signature,
     ) -> Result<Self, PyErr> {
         // SAFETY: the caller's promise; the GIL is held (`gil`).
         match unsafe { header(ptr) } {
-            // SAFETY: a ready header is the start of the Slot<S> the exec slot wrote (repr(C)),
+            // SAFETY: a ready header is the start of the StateBlock<S> the exec slot wrote (repr(C)),
             // which lives as long as the module.
             Some(h) => {
-                let slot = ptr::from_ref(h).cast::<crate::state::Slot<S>>();
+                let slot = ptr::from_ref(h).cast::<crate::state::StateBlock<S>>();
                 Ok(Module { ptr, gil, state: unsafe { &(*slot).user } })
             }
             None => Err(not_executed(sig)),
@@ -300,7 +302,7 @@ pub unsafe fn trampoline(
 
 #[cold]
 #[inline(never)]
-fn not_executed(sig: &crate::Signature) -> PyErr {
+fn not_executed(sig: &crate::args::Signature) -> PyErr {
     PyErr::new::<crate::exc::RuntimeError>(format!(
         "{}() called before the module was executed (exec_module makes its state)",
         sig.name
@@ -335,6 +337,38 @@ pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn An
             ffi::PyErr_SetObject(ty, text);
             ffi::Py_DecRef(text);
         }
+    }
+}
+
+/// Where a call runs: the running interpreter, looked up once and kept in a cell. A method's
+/// cell is in its instance, which stays in one interpreter all its life, so the lookup is made
+/// once per instance; elsewhere the cell is the call's own.
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub struct Here<'a>(&'a Cell<*mut ffi::PyInterpreterState>);
+
+impl<'a> Here<'a> {
+    /// # Safety
+    /// `cell` holds NULL or the interpreter that runs every call that uses this `Here`.
+    #[inline(always)]
+    pub unsafe fn new(cell: &'a Cell<*mut ffi::PyInterpreterState>) -> Self {
+        Here(cell)
+    }
+
+    /// The running interpreter. The GIL is held (the `Here` is used inside a call).
+    #[inline(always)]
+    pub(crate) fn get(self) -> *mut ffi::PyInterpreterState {
+        let interp = self.0.get();
+        if interp.is_null() { self.look_up() } else { interp }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn look_up(self) -> *mut ffi::PyInterpreterState {
+        // SAFETY: a `Here` is only used inside a call, with the GIL held.
+        let interp = unsafe { ffi::PyInterpreterState_Get() };
+        self.0.set(interp);
+        interp
     }
 }
 // ANCHOR_END: all

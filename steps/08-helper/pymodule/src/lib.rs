@@ -72,8 +72,8 @@ pub mod __private {
     };
     pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
     pub use crate::err::Kind;
+    pub use crate::gil::Here;
     pub use crate::gil::trampoline;
-    pub use crate::obj::Here;
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;
 

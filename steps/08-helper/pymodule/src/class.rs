@@ -2,7 +2,6 @@
 //! Classes: a Rust value inside the instances of a heap type, its borrow flag, and the type's
 //! slots (which the [`class!`](crate::class!) macro fills in).
 
-use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::marker::PhantomData;
@@ -12,9 +11,10 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
+use crate::boundary::guard;
 use crate::err::{PyErr, exc, type_name};
+use crate::gil::Gil;
 use crate::gil::Here;
-use crate::gil::{Gil, raise_panic};
 use crate::obj::{Py, THREAD};
 
 // ANCHOR: layout
@@ -300,10 +300,9 @@ pub enum At {
 }
 
 // ANCHOR: call
-/// Runs a slot's or a method's body for CPython, as [`trampoline`](crate::__private::trampoline)
-/// does for a module's function: an error is raised and `failed` returned, a panic becomes the
-/// module's `PanicException`. The module, for its exception types, is the one the class was
-/// made for, found only when something is raised.
+/// Runs a slot's or a method's body for CPython in the crate's one boundary,
+/// [`guard`](crate::boundary::guard). The module, for its exception types, is the one the class
+/// was made for, found only when something is raised.
 ///
 /// # Safety
 /// CPython is calling a slot of a type of `C` with the GIL held; `at` is its instance or type.
@@ -313,45 +312,20 @@ pub unsafe fn call<C: Class, R>(
     failed: R,
     body: impl for<'py> FnOnce(Gil<'py>) -> Result<R, PyErr>,
 ) -> R {
-    // SAFETY: CPython holds the GIL for us during the call.
-    let gil = unsafe { Gil::assume() };
-    match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
-        Ok(Ok(value)) => value,
-        Ok(Err(err)) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise::<C>(at, Ok(err)) };
-            failed
+    let module = || {
+        // SAFETY: the caller's promise; the module is NULL if it cannot be found, which the
+        // raising functions take as "no module: only built-in exception types".
+        unsafe {
+            module_of::<C>(match at {
+                At::Object(obj) => ffi::Py_TYPE(obj),
+                At::Type(ty) => ty,
+            })
         }
-        Err(payload) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise::<C>(at, Err(payload)) };
-            failed
-        }
-    }
+    };
+    // SAFETY: the caller's promise.
+    unsafe { guard(failed, module, body) }
 }
 // ANCHOR_END: call
-
-/// Raises an error or a panic of a slot of `C`, with the module of `C`'s type.
-///
-/// # Safety
-/// As for [`call`].
-#[cold]
-#[inline(never)]
-unsafe fn raise<C: Class>(at: At, what: Result<PyErr, Box<dyn Any + Send>>) {
-    // SAFETY: the caller's promise; the module is NULL if it cannot be found, which the
-    // raising functions take as "no module: only built-in exception types".
-    unsafe {
-        let ty = match at {
-            At::Object(obj) => ffi::Py_TYPE(obj),
-            At::Type(ty) => ty,
-        };
-        let module = module_of::<C>(ty);
-        match what {
-            Ok(err) => err.restore(module),
-            Err(payload) => raise_panic(module, payload),
-        }
-    }
-}
 
 /// The module that made `ty`'s class `C` (`ty` may be a subclass), or NULL. It leaves the
 /// exception that is set, if any, as it was.

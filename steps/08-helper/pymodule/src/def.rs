@@ -209,7 +209,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         Ok(status) => status,
         Err(payload) => {
             // SAFETY: the GIL is held; the state is not ready, so this raises SystemError.
-            unsafe { crate::gil::raise_panic(module, payload) };
+            unsafe { crate::boundary::raise_panic(module, payload) };
             -1
         }
     }

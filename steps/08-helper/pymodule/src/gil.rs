@@ -1,7 +1,6 @@
 // ANCHOR: all
 //! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
@@ -9,7 +8,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::err::{PyErr, module_exception};
+use crate::err::PyErr;
 use crate::state::header;
 
 /// Proof that the current thread holds the GIL, for the lifetime `'py`.
@@ -268,38 +267,6 @@ impl<S: Send + 'static> Attach<'_, S> {
     // ANCHOR_END: with-gil
 }
 
-/// Runs a function's body for CPython: a result becomes a new reference, an error a raised
-/// exception and NULL, and a panic the module's `PanicException` and NULL. Nothing unwinds into
-/// CPython's frames.
-///
-/// # Safety
-/// CPython is calling a function of `module`, a module made by [`module!`](crate::module!), with
-/// the GIL held.
-#[doc(hidden)]
-#[inline(always)]
-// ANCHOR: trampoline
-pub unsafe fn trampoline(
-    module: *mut ffi::PyObject,
-    body: impl for<'py> FnOnce(Gil<'py>) -> Result<*mut ffi::PyObject, PyErr>,
-) -> *mut ffi::PyObject {
-    // SAFETY: CPython holds the GIL for us during the call.
-    let gil = unsafe { Gil::assume() };
-    match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
-        Ok(Ok(obj)) => obj,
-        Ok(Err(err)) => {
-            // SAFETY: the caller's promise.
-            unsafe { err.restore(module) };
-            ptr::null_mut()
-        }
-        Err(payload) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise_panic(module, payload) };
-            ptr::null_mut()
-        }
-    }
-}
-// ANCHOR_END: trampoline
-
 #[cold]
 #[inline(never)]
 fn not_executed(sig: &crate::args::Signature) -> PyErr {
@@ -307,37 +274,6 @@ fn not_executed(sig: &crate::args::Signature) -> PyErr {
         "{}() called before the module was executed (exec_module makes its state)",
         sig.name
     ))
-}
-
-/// Raises the module's `PanicException` with the panic's message.
-///
-/// # Safety
-/// As for [`trampoline`].
-#[cold]
-#[inline(never)]
-pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn Any + Send>) {
-    let message = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a Rust panic".to_owned()
-    };
-    // Dropping a payload can itself panic; that must not unwind from here either.
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-    // SAFETY: the caller's promise; index 0 is the PanicException of every module of ours.
-    unsafe {
-        let ty = if !module.is_null() && header(module).is_some() {
-            module_exception(module, 0)
-        } else {
-            ffi::PyExc_SystemError
-        };
-        let text = ffi::PyUnicode_FromStringAndSize(message.as_ptr().cast(), message.len() as _);
-        if !text.is_null() {
-            ffi::PyErr_SetObject(ty, text);
-            ffi::Py_DecRef(text);
-        }
-    }
 }
 
 /// Where a call runs: the running interpreter, looked up once and kept in a cell. A method's

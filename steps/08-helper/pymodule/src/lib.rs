@@ -41,6 +41,7 @@
 pub use pyo3_ffi as ffi;
 
 mod args;
+mod boundary;
 mod class;
 mod class_macro;
 mod def;
@@ -65,6 +66,7 @@ pub use ret::IntoPy;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{extract, extract_here, parse, parse_tuple};
+    pub use crate::boundary::trampoline;
     pub use crate::class::{
         At, CanMutate, Class, ClassDef, END_OF_GETSET, Frozen, Gc, GetSets, Mode, Mutable, Token,
         alloc, borrow, borrow_mut, call, end_of_methods, gc, here_of, length, name_of, no_gc,
@@ -73,7 +75,6 @@ pub mod __private {
     pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
     pub use crate::err::Kind;
     pub use crate::gil::Here;
-    pub use crate::gil::trampoline;
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;
 

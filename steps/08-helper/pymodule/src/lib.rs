@@ -43,23 +43,22 @@ pub use pyo3_ffi as ffi;
 mod args;
 mod boundary;
 mod class;
-mod class_macro;
-mod def;
+mod doc;
 #[cfg(feature = "embed")]
 #[doc(hidden)]
 pub mod embed;
 mod err;
 mod gil;
-mod macros;
-mod obj;
+mod module;
+mod module_macro;
 mod ret;
 mod state;
 
 pub use args::{FromPy, Param, Signature};
+pub use class::obj::Py;
 pub use class::{Stop, Traverse, Visit};
 pub use err::{Exception, PyErr, exc};
 pub use gil::{Attach, Gil, Module};
-pub use obj::Py;
 pub use ret::IntoPy;
 
 /// What the [`module!`] macro expands to refers to these; they are not meant for other code.
@@ -72,9 +71,10 @@ pub mod __private {
         alloc, borrow, borrow_mut, call, end_of_methods, gc, here_of, length, name_of, no_gc,
         richcompare,
     };
-    pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
+    pub use crate::doc::{doc_bytes, doc_len};
     pub use crate::err::Kind;
     pub use crate::gil::Here;
+    pub use crate::module::{ExceptionDef, Methods, ModuleDef, Slots, Spec};
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;
 

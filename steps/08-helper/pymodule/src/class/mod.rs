@@ -13,9 +13,12 @@ use pyo3_ffi as ffi;
 
 use crate::boundary::guard;
 use crate::err::{PyErr, exc, type_name};
-use crate::gil::Gil;
-use crate::gil::Here;
-use crate::obj::{Py, THREAD};
+use crate::gil::{Gil, Here};
+
+mod class_macro;
+pub(crate) mod obj;
+
+use obj::{Py, THREAD};
 
 // ANCHOR: layout
 /// An instance as CPython allocates it (`basicsize` bytes, zeroed): the object header, the

@@ -332,7 +332,7 @@ mod tests {
     use crate::embed::{check, eval, extract, raised, with_gil};
 
     /// The test's own name, to run it again in a child process (the child aborts).
-    const SELF: &str = "obj::tests::a_py_dropped_without_the_gil_stops_the_process";
+    const SELF: &str = "class::obj::tests::a_py_dropped_without_the_gil_stops_the_process";
 
     #[test]
     fn a_py_dropped_without_the_gil_stops_the_process() {

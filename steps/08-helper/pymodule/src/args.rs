@@ -109,6 +109,7 @@ impl FromPy<'_> for f64 {
         let value = unsafe { ffi::PyFloat_AsDouble(obj) };
         // SAFETY: as for i64.
         if unsafe { failed(value, -1.0) } {
+            // SAFETY: the GIL is held and an exception is set.
             Err(unsafe { PyErr::already_set() })
         } else {
             Ok(value)

@@ -100,9 +100,9 @@ impl PyErr {
     pub(crate) unsafe fn restore(self, module: *mut ffi::PyObject) {
         let Some(new) = self.0 else { return };
         let New { kind, message } = *new;
-        // SAFETY: the caller's promises.
         let ty = match kind {
             Kind::Builtin(get) => get(),
+            // SAFETY: the caller's promises.
             Kind::Module(index) => unsafe { module_exception(module, index) },
         };
         // SAFETY: the GIL is held; the pointer and length describe valid UTF-8.

@@ -90,8 +90,8 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// exec slot has written the state, and it stays alive for `'py`.
     #[doc(hidden)]
     pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
-        // SAFETY: the caller's promises: the state is a StateBlock<S> that the exec slot wrote, and it
-        // lives as long as the module.
+        // SAFETY: the caller's promises: the state is the StateBlock<S> that the exec slot
+        // wrote, and it lives as long as the module.
         let state =
             unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::StateBlock<S>>()).user };
         Module { ptr, gil, state }
@@ -113,10 +113,10 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     ) -> Result<Self, PyErr> {
         // SAFETY: the caller's promise; the GIL is held (`gil`).
         match unsafe { header(ptr) } {
-            // SAFETY: a ready header is the start of the StateBlock<S> the exec slot wrote (repr(C)),
-            // which lives as long as the module.
             Some(h) => {
                 let slot = ptr::from_ref(h).cast::<crate::state::StateBlock<S>>();
+                // SAFETY: a ready header starts the StateBlock<S> that the exec slot wrote
+                // (repr(C)), which lives as long as the module.
                 Ok(Module { ptr, gil, state: unsafe { &(*slot).user } })
             }
             None => Err(not_executed(sig)),

@@ -173,9 +173,9 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
                     ptr::null_mut(),
                 )
             };
-            // SAFETY: `module` is the module being executed; AddObjectRef takes its own
-            // reference, so `types` keeps ours.
+            // AddObjectRef takes its own reference, so `types` keeps ours.
             if ty.is_null()
+                // SAFETY: `module` is the module being executed, and `ty` a new type.
                 || unsafe { ffi::PyModule_AddObjectRef(module, def.attr.as_ptr(), ty) } < 0
             {
                 for t in types.into_iter().chain((!ty.is_null()).then_some(ty)) {

@@ -52,9 +52,10 @@ impl Py {
     /// The GIL is held, and `ptr` is NULL with an exception set, or a new reference.
     #[inline(always)]
     pub(crate) unsafe fn from_owned(ptr: *mut ffi::PyObject) -> Result<Py, PyErr> {
-        // SAFETY: the caller's promise.
         match NonNull::new(ptr) {
+            // SAFETY: the GIL is held (the caller's promise).
             Some(ptr) => Ok(Py { ptr, interp: unsafe { ffi::PyInterpreterState_Get() } }),
+            // SAFETY: the caller's promise: NULL comes with an exception set.
             None => Err(unsafe { PyErr::already_set() }),
         }
     }

@@ -310,11 +310,8 @@ unsafe fn parse_tuple_slow<const N: usize>(
     nargs: ffi::Py_ssize_t,
     kwargs: *mut ffi::PyObject,
 ) -> Result<([Arg; N], Kept), PyErr> {
-    // SAFETY: the caller's promises. The positional values stay borrowed from the tuple; the
-    // keyword values get strong references of their own in `kept`, since the dict is the
-    // caller's and Python code may change it. The keys' tuple holds references of its own,
-    // released after sorting (which copies what it says about a key into its error). No
-    // Python code runs while the dict is walked (its keys are compared with nothing).
+    // SAFETY: the caller's promises. The keyword values are kept alive in `kept`, since Python
+    // code may change the caller's dict; no Python code runs while the dict is walked.
     unsafe {
         let mut values: Vec<*mut ffi::PyObject> =
             (0..nargs).map(|i| ffi::PyTuple_GetItem(args, i)).collect();

@@ -72,13 +72,9 @@ impl Slots {
 /// one for the running version. CPython writes into the one it gets (its object header and
 /// index), hence the `UnsafeCell`s.
 pub struct ModuleDef([UnsafeCell<ffi::PyModuleDef>; 3]);
-// SAFETY: no Rust code reads or writes the definitions after compilation; only CPython does, in
-// PyModuleDef_Init, holding the GIL of the importing interpreter. With interpreters that each
-// have their own GIL (3.12 on) that GIL does not exclude the others: two of them importing the
-// module at once can both find the definition unset and both write its object header and
-// m_index (each a fresh number from an atomic counter) without synchronisation. That is a data
-// race every C extension's static PyModuleDef has, benign in practice (word-sized stores of the
-// same type pointer, and of an index that CPython uses only for single-phase modules).
+// SAFETY: only CPython writes the definitions, in PyModuleDef_Init under the importing
+// interpreter's GIL. Two interpreters with GILs of their own (3.12 on) may both write the same
+// header and index at once: the benign race that every C extension's static PyModuleDef has.
 unsafe impl Sync for ModuleDef {}
 
 impl ModuleDef {

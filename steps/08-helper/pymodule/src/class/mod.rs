@@ -398,11 +398,8 @@ pub unsafe fn alloc<C: Class>(
     ty: *mut ffi::PyTypeObject,
     value: C::Value,
 ) -> Result<*mut ffi::PyObject, PyErr> {
-    // SAFETY: the caller's promise. The class's type inherits PyType_GenericAlloc as its
-    // tp_alloc, and so does every subclass Python makes (a class statement cannot set one), so
-    // it is called directly: it returns zeroed memory of the type's basicsize, at least an
-    // Object<C::Value>, aligned for it (asserted in `create_type`), tracked by the collector
-    // for a GC type, or NULL with an exception set.
+    // SAFETY: the caller's promise. PyType_GenericAlloc is the tp_alloc of the class and of
+    // every Python subclass, and gives zeroed, aligned room for an Object<C::Value> (or NULL).
     unsafe {
         let obj = ffi::PyType_GenericAlloc(ty, 0);
         if obj.is_null() {

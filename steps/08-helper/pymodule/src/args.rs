@@ -7,7 +7,7 @@ use std::ptr;
 use pyo3_ffi as ffi;
 
 use crate::err::{PyErr, exc, type_name, utf8};
-use crate::gil::Here;
+use crate::here::Here;
 
 /// A Rust type that a Python argument converts to.
 ///

@@ -1,7 +1,6 @@
 // ANCHOR: all
 //! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
 
-use std::cell::Cell;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
@@ -149,8 +148,7 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// could outlive it, cannot take one.
     ///
     /// ```
-    /// use std::cell::Cell;
-    /// use pymodule::Module;
+    ///     /// use pymodule::Module;
     ///
     /// #[derive(Default)]
     /// pub struct Calls(Cell<u64>);
@@ -274,37 +272,5 @@ fn not_executed(sig: &crate::args::Signature) -> PyErr {
         "{}() called before the module was executed (exec_module makes its state)",
         sig.name
     ))
-}
-
-/// Where a call runs: the running interpreter, looked up once and kept in a cell. A method's
-/// cell is in its instance, which stays in one interpreter all its life, so the lookup is made
-/// once per instance; elsewhere the cell is the call's own.
-#[doc(hidden)]
-#[derive(Clone, Copy)]
-pub struct Here<'a>(&'a Cell<*mut ffi::PyInterpreterState>);
-
-impl<'a> Here<'a> {
-    /// # Safety
-    /// `cell` holds NULL or the interpreter that runs every call that uses this `Here`.
-    #[inline(always)]
-    pub unsafe fn new(cell: &'a Cell<*mut ffi::PyInterpreterState>) -> Self {
-        Here(cell)
-    }
-
-    /// The running interpreter. The GIL is held (the `Here` is used inside a call).
-    #[inline(always)]
-    pub(crate) fn get(self) -> *mut ffi::PyInterpreterState {
-        let interp = self.0.get();
-        if interp.is_null() { self.look_up() } else { interp }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn look_up(self) -> *mut ffi::PyInterpreterState {
-        // SAFETY: a `Here` is only used inside a call, with the GIL held.
-        let interp = unsafe { ffi::PyInterpreterState_Get() };
-        self.0.set(interp);
-        interp
-    }
 }
 // ANCHOR_END: all

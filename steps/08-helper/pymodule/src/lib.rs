@@ -49,6 +49,7 @@ mod doc;
 pub mod embed;
 mod err;
 mod gil;
+mod here;
 mod module;
 mod module_macro;
 mod ret;
@@ -73,7 +74,7 @@ pub mod __private {
     };
     pub use crate::doc::{doc_bytes, doc_len};
     pub use crate::err::Kind;
-    pub use crate::gil::Here;
+    pub use crate::here::Here;
     pub use crate::module::{ExceptionDef, Methods, ModuleDef, Slots, Spec};
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;

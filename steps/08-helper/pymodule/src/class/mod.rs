@@ -13,7 +13,8 @@ use pyo3_ffi as ffi;
 
 use crate::boundary::guard;
 use crate::err::{PyErr, exc, type_name};
-use crate::gil::{Gil, Here};
+use crate::gil::Gil;
+use crate::here::Here;
 
 mod class_macro;
 pub(crate) mod obj;

@@ -10,7 +10,8 @@ use pyo3_ffi as ffi;
 
 use crate::args::FromPy;
 use crate::err::{PyErr, exc, utf8};
-use crate::gil::{Gil, Here};
+use crate::gil::Gil;
+use crate::here::Here;
 use crate::ret::IntoPy;
 
 // ANCHOR: py

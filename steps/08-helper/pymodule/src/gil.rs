@@ -148,7 +148,8 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// could outlive it, cannot take one.
     ///
     /// ```
-    ///     /// use pymodule::Module;
+    /// use std::cell::Cell;
+    /// use pymodule::Module;
     ///
     /// #[derive(Default)]
     /// pub struct Calls(Cell<u64>);

@@ -26,5 +26,5 @@ mkdir -p expand/src expand/pymodule/src
 cp ../../../steps/08-helper/expand/Cargo.toml ../../../steps/Cargo.lock expand/
 cp ../../../steps/08-helper/src/lib.rs expand/src/
 cp ../../../steps/08-helper/expand/pymodule.toml expand/pymodule/Cargo.toml
-cp ../../../steps/08-helper/pymodule/src/*.rs expand/pymodule/src/
+cp -R ../../../steps/08-helper/pymodule/src/* expand/pymodule/src/
 # ANCHOR_END: all

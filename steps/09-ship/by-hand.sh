@@ -15,7 +15,7 @@ cp ../../../steps/09-ship/wheel/Cargo.toml ../../../steps/09-ship/wheel/pyprojec
 cp ../../../steps/Cargo.lock wheel/
 cp ../../../steps/08-helper/src/lib.rs wheel/src/
 cp ../../../steps/08-helper/expand/pymodule.toml wheel/pymodule/Cargo.toml
-cp ../../../steps/08-helper/pymodule/src/*.rs wheel/pymodule/src/
+cp -R ../../../steps/08-helper/pymodule/src/* wheel/pymodule/src/
 rm wheel/pymodule/src/embed.rs  # only for the helper's own tests
 cp ../../../steps/09-ship/try-wheel.sh .
 cp ../../../steps/09-ship/py/tags.py ../../../steps/09-ship/py/load_violation.py \

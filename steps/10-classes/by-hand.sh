@@ -19,5 +19,5 @@ mkdir -p helper-expand/src helper-expand/pymodule/src
 cp ../../../steps/10-classes/helper-ring/expand/Cargo.toml ../../../steps/Cargo.lock helper-expand/
 cp ../../../steps/10-classes/helper-ring/src/lib.rs helper-expand/src/
 cp ../../../steps/08-helper/expand/pymodule.toml helper-expand/pymodule/Cargo.toml
-cp ../../../steps/08-helper/pymodule/src/*.rs helper-expand/pymodule/src/
+cp -R ../../../steps/08-helper/pymodule/src/* helper-expand/pymodule/src/
 # ANCHOR_END: all

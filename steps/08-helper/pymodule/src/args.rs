@@ -7,7 +7,7 @@ use std::ptr;
 use pyo3_ffi as ffi;
 
 use crate::err::{PyErr, exc, type_name, utf8};
-use crate::obj::Here;
+use crate::here::Here;
 
 /// A Rust type that a Python argument converts to.
 ///
@@ -109,6 +109,7 @@ impl FromPy<'_> for f64 {
         let value = unsafe { ffi::PyFloat_AsDouble(obj) };
         // SAFETY: as for i64.
         if unsafe { failed(value, -1.0) } {
+            // SAFETY: the GIL is held and an exception is set.
             Err(unsafe { PyErr::already_set() })
         } else {
             Ok(value)
@@ -309,11 +310,8 @@ unsafe fn parse_tuple_slow<const N: usize>(
     nargs: ffi::Py_ssize_t,
     kwargs: *mut ffi::PyObject,
 ) -> Result<([Arg; N], Kept), PyErr> {
-    // SAFETY: the caller's promises. The positional values stay borrowed from the tuple; the
-    // keyword values get strong references of their own in `kept`, since the dict is the
-    // caller's and Python code may change it. The keys' tuple holds references of its own,
-    // released after sorting (which copies what it says about a key into its error). No
-    // Python code runs while the dict is walked (its keys are compared with nothing).
+    // SAFETY: the caller's promises. The keyword values are kept alive in `kept`, since Python
+    // code may change the caller's dict; no Python code runs while the dict is walked.
     unsafe {
         let mut values: Vec<*mut ffi::PyObject> =
             (0..nargs).map(|i| ffi::PyTuple_GetItem(args, i)).collect();
@@ -663,33 +661,23 @@ mod tests {
             assert_eq!(sort(&F, "(1, 2, 3)", "{}"), Ok(vec![true, true, true, false]));
             assert_eq!(sort(&F, "(1,)", "{'c': 3, 'b': 2}"), Ok(vec![true, true, true, false]));
             assert_eq!(sort(&F, "()", "dict(a=1, b=2, c=3, d=4)"), Ok(vec![true; 4]));
-            let e = |m: &str| Err(format!("TypeError: f() {m}"));
-            assert_eq!(
-                sort(&F, "(1, 2, 3, 4, 5)", "{}"),
-                e("takes from 3 to 4 positional arguments but 5 were given")
-            );
-            assert_eq!(sort(&F, "(1, 2)", "{}"), e("missing 1 required positional argument: 'c'"));
-            assert_eq!(
-                sort(&F, "(1,)", "{}"),
-                e("missing 2 required positional arguments: 'b' and 'c'")
-            );
-            assert_eq!(
-                sort(&F, "()", "{}"),
-                e("missing 3 required positional arguments: 'a', 'b', and 'c'")
-            );
-            assert_eq!(
-                sort(&F, "(1, 2, 3)", "{'e': 5}"),
-                e("got an unexpected keyword argument 'e'")
-            );
-            assert_eq!(
-                sort(&F, "(1, 2, 3)", "{'a': 5}"),
-                e("got multiple values for argument 'a'")
-            );
-            // Only a C caller can repeat a keyword, or pass one that is not a str.
-            assert_eq!(
-                sort(&F, "(1, 2)", "{'c': 3, 'c ': 3}"),
-                e("got an unexpected keyword argument 'c '")
-            );
+            // Each call of f that CPython refuses, and the message it gives (only a C caller
+            // can repeat a keyword, or pass one that is not a str).
+            for (args, kwargs, message) in [
+                (
+                    "(1, 2, 3, 4, 5)",
+                    "{}",
+                    "takes from 3 to 4 positional arguments but 5 were given",
+                ),
+                ("(1, 2)", "{}", "missing 1 required positional argument: 'c'"),
+                ("(1,)", "{}", "missing 2 required positional arguments: 'b' and 'c'"),
+                ("()", "{}", "missing 3 required positional arguments: 'a', 'b', and 'c'"),
+                ("(1, 2, 3)", "{'e': 5}", "got an unexpected keyword argument 'e'"),
+                ("(1, 2, 3)", "{'a': 5}", "got multiple values for argument 'a'"),
+                ("(1, 2)", "{'c': 3, 'c ': 3}", "got an unexpected keyword argument 'c '"),
+            ] {
+                assert_eq!(sort(&F, args, kwargs), Err(format!("TypeError: f() {message}")));
+            }
             assert_eq!(
                 sort(&F, "(1, 2, 3)", "{4: 4}"),
                 Err("TypeError: keywords must be strings".into())
@@ -697,7 +685,9 @@ mod tests {
             let posonly = Signature { positional_only: true, ..F };
             assert_eq!(
                 sort(&posonly, "(1,)", "{'b': 2, 'c': 3}"),
-                e("got some positional-only arguments passed as keyword arguments: 'b, c'")
+                Err("TypeError: f() got some positional-only arguments passed as keyword \
+                     arguments: 'b, c'"
+                    .into())
             );
             let none = Signature { name: "g", params: &[], positional_only: false };
             assert_eq!(

@@ -7,7 +7,9 @@ use std::sync::Once;
 
 use pyo3_ffi as ffi;
 
-use crate::{FromPy, Gil, PyErr};
+use crate::args::FromPy;
+use crate::err::PyErr;
+use crate::gil::Gil;
 
 static START: Once = Once::new();
 

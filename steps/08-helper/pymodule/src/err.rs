@@ -100,9 +100,9 @@ impl PyErr {
     pub(crate) unsafe fn restore(self, module: *mut ffi::PyObject) {
         let Some(new) = self.0 else { return };
         let New { kind, message } = *new;
-        // SAFETY: the caller's promises.
         let ty = match kind {
             Kind::Builtin(get) => get(),
+            // SAFETY: the caller's promises.
             Kind::Module(index) => unsafe { module_exception(module, index) },
         };
         // SAFETY: the GIL is held; the pointer and length describe valid UTF-8.
@@ -146,9 +146,7 @@ pub(crate) unsafe fn module_exception(
     // SAFETY: the caller's promise; `header` checks that the state is initialised.
     match unsafe { header(module) } {
         // (m_clear may have emptied the entry: then the last arm.)
-        Some(h) if index < h.exceptions.len() && !h.exceptions[index].is_null() => {
-            h.exceptions[index]
-        }
+        Some(h) if index < h.types.len() && !h.types[index].is_null() => h.types[index],
         // SAFETY: a static of CPython's, read with the GIL held.
         _ => unsafe { ffi::PyExc_SystemError },
     }

@@ -1,14 +1,13 @@
 // ANCHOR: all
 //! The GIL: a token that proves it is held, releasing it, and taking it back from another thread.
 
-use std::any::Any;
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::err::{PyErr, module_exception};
+use crate::err::PyErr;
 use crate::state::header;
 
 /// Proof that the current thread holds the GIL, for the lifetime `'py`.
@@ -90,9 +89,10 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// exec slot has written the state, and it stays alive for `'py`.
     #[doc(hidden)]
     pub unsafe fn from_raw(ptr: *mut ffi::PyObject, gil: Gil<'py>) -> Self {
-        // SAFETY: the caller's promises: the state is a Slot<S> that the exec slot wrote, and it
-        // lives as long as the module.
-        let state = unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::Slot<S>>()).user };
+        // SAFETY: the caller's promises: the state is the StateBlock<S> that the exec slot
+        // wrote, and it lives as long as the module.
+        let state =
+            unsafe { &(*ffi::PyModule_GetState(ptr).cast::<crate::state::StateBlock<S>>()).user };
         Module { ptr, gil, state }
     }
 
@@ -108,14 +108,14 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     pub unsafe fn from_call(
         ptr: *mut ffi::PyObject,
         gil: Gil<'py>,
-        sig: &crate::Signature,
+        sig: &crate::args::Signature,
     ) -> Result<Self, PyErr> {
         // SAFETY: the caller's promise; the GIL is held (`gil`).
         match unsafe { header(ptr) } {
-            // SAFETY: a ready header is the start of the Slot<S> the exec slot wrote (repr(C)),
-            // which lives as long as the module.
             Some(h) => {
-                let slot = ptr::from_ref(h).cast::<crate::state::Slot<S>>();
+                let slot = ptr::from_ref(h).cast::<crate::state::StateBlock<S>>();
+                // SAFETY: a ready header starts the StateBlock<S> that the exec slot wrote
+                // (repr(C)), which lives as long as the module.
                 Ok(Module { ptr, gil, state: unsafe { &(*slot).user } })
             }
             None => Err(not_executed(sig)),
@@ -266,75 +266,12 @@ impl<S: Send + 'static> Attach<'_, S> {
     // ANCHOR_END: with-gil
 }
 
-/// Runs a function's body for CPython: a result becomes a new reference, an error a raised
-/// exception and NULL, and a panic the module's `PanicException` and NULL. Nothing unwinds into
-/// CPython's frames.
-///
-/// # Safety
-/// CPython is calling a function of `module`, a module made by [`module!`](crate::module!), with
-/// the GIL held.
-#[doc(hidden)]
-#[inline(always)]
-// ANCHOR: trampoline
-pub unsafe fn trampoline(
-    module: *mut ffi::PyObject,
-    body: impl for<'py> FnOnce(Gil<'py>) -> Result<*mut ffi::PyObject, PyErr>,
-) -> *mut ffi::PyObject {
-    // SAFETY: CPython holds the GIL for us during the call.
-    let gil = unsafe { Gil::assume() };
-    match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
-        Ok(Ok(obj)) => obj,
-        Ok(Err(err)) => {
-            // SAFETY: the caller's promise.
-            unsafe { err.restore(module) };
-            ptr::null_mut()
-        }
-        Err(payload) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise_panic(module, payload) };
-            ptr::null_mut()
-        }
-    }
-}
-// ANCHOR_END: trampoline
-
 #[cold]
 #[inline(never)]
-fn not_executed(sig: &crate::Signature) -> PyErr {
+fn not_executed(sig: &crate::args::Signature) -> PyErr {
     PyErr::new::<crate::exc::RuntimeError>(format!(
         "{}() called before the module was executed (exec_module makes its state)",
         sig.name
     ))
-}
-
-/// Raises the module's `PanicException` with the panic's message.
-///
-/// # Safety
-/// As for [`trampoline`].
-#[cold]
-#[inline(never)]
-pub(crate) unsafe fn raise_panic(module: *mut ffi::PyObject, payload: Box<dyn Any + Send>) {
-    let message = if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a Rust panic".to_owned()
-    };
-    // Dropping a payload can itself panic; that must not unwind from here either.
-    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(payload)));
-    // SAFETY: the caller's promise; index 0 is the PanicException of every module of ours.
-    unsafe {
-        let ty = if !module.is_null() && header(module).is_some() {
-            module_exception(module, 0)
-        } else {
-            ffi::PyExc_SystemError
-        };
-        let text = ffi::PyUnicode_FromStringAndSize(message.as_ptr().cast(), message.len() as _);
-        if !text.is_null() {
-            ffi::PyErr_SetObject(ty, text);
-            ffi::Py_DecRef(text);
-        }
-    }
 }
 // ANCHOR_END: all

@@ -41,39 +41,41 @@
 pub use pyo3_ffi as ffi;
 
 mod args;
+mod boundary;
 mod class;
-mod class_macro;
-mod def;
+mod doc;
 #[cfg(feature = "embed")]
 #[doc(hidden)]
 pub mod embed;
 mod err;
 mod gil;
-mod macros;
-mod obj;
+mod here;
+mod module;
+mod module_macro;
 mod ret;
 mod state;
 
 pub use args::{FromPy, Param, Signature};
+pub use class::obj::Py;
 pub use class::{Stop, Traverse, Visit};
 pub use err::{Exception, PyErr, exc};
 pub use gil::{Attach, Gil, Module};
-pub use obj::Py;
 pub use ret::IntoPy;
 
 /// What the [`module!`] macro expands to refers to these; they are not meant for other code.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{extract, extract_here, parse, parse_tuple};
+    pub use crate::boundary::trampoline;
     pub use crate::class::{
         At, CanMutate, Class, ClassDef, END_OF_GETSET, Frozen, Gc, GetSets, Mode, Mutable, Token,
         alloc, borrow, borrow_mut, call, end_of_methods, gc, here_of, length, name_of, no_gc,
         richcompare,
     };
-    pub use crate::def::{ExceptionDef, Methods, ModuleDef, Slots, Spec, doc_bytes, doc_len};
+    pub use crate::doc::{doc_bytes, doc_len};
     pub use crate::err::Kind;
-    pub use crate::gil::trampoline;
-    pub use crate::obj::Here;
+    pub use crate::here::Here;
+    pub use crate::module::{ExceptionDef, Methods, ModuleDef, Slots, Spec};
     pub use core::ffi::CStr;
     pub use core::ptr::null_mut;
 

@@ -5,7 +5,7 @@ use pyo3_ffi as ffi;
 
 use crate::err::PyErr;
 use crate::gil::Gil;
-use crate::obj::Here;
+use crate::here::Here;
 
 /// A Rust value that a function can return to Python.
 ///

@@ -1,7 +1,7 @@
 // ANCHOR: all
-//! The module's state, as every other part of the crate sees it: its layout, and whether the exec
-//! slot has written it yet. It uses nothing else of the crate, which reads from here up: `err`,
-//! then `args` and `gil`, then `def`.
+//! The module's state block as the rest of the crate sees it: its layout, whether the exec slot
+//! has written it yet, and how far CPython's allocator aligns it. It uses nothing else of the
+//! crate, which reads from here up.
 
 use std::cell::Cell;
 use std::ptr;
@@ -13,7 +13,7 @@ use pyo3_ffi as ffi;
 /// `ready` is false until exec has written the rest, so the collector's hooks, which may run
 /// before exec, can tell.
 #[repr(C)]
-pub(crate) struct Slot<S> {
+pub(crate) struct StateBlock<S> {
     pub(crate) header: Header,
     pub(crate) user: S,
 }
@@ -23,12 +23,17 @@ pub(crate) struct Header {
     pub(crate) ready: bool,
     /// Strong references to the module's exception types (index 0: PanicException), then to
     /// its classes' types.
-    pub(crate) exceptions: Vec<*mut ffi::PyObject>,
+    pub(crate) types: Vec<*mut ffi::PyObject>,
     /// Set when the interpreter runs its exit functions (`atexit`): after them, a thread that
     /// tries to take its GIL may never get it.
     pub(crate) exiting: Cell<bool>,
 }
 // ANCHOR_END: state
+
+/// The alignment of what `PyMem_Malloc` returns, which holds the module's state and every
+/// instance of a class: 16 bytes on a 64-bit machine, 8 on a 32-bit one (pymalloc's
+/// `ALIGNMENT`; mimalloc and the system malloc give at least as much).
+pub(crate) const MALLOC_ALIGN: usize = 2 * size_of::<usize>();
 
 /// The header of a module's state, if exec has initialised it. The state is NULL until
 /// `PyModule_ExecDef` allocates it, which a module made by `importlib.util.module_from_spec`
@@ -37,7 +42,7 @@ pub(crate) struct Header {
 /// # Safety
 /// The GIL is held and `module` is a module object made by [`module!`](crate::module!).
 pub(crate) unsafe fn header<'a>(module: *mut ffi::PyObject) -> Option<&'a Header> {
-    // SAFETY: the caller's promise: the state is NULL, zeroed (ready == false) or a Slot. For a
+    // SAFETY: the caller's promise: the state is NULL, zeroed (ready == false) or a StateBlock. For a
     // module object, PyModule_GetState returns NULL without setting an exception.
     unsafe {
         let state = ffi::PyModule_GetState(module).cast::<Header>();

@@ -11,6 +11,7 @@ use pyo3_ffi as ffi;
 use crate::args::FromPy;
 use crate::err::{PyErr, exc, utf8};
 use crate::gil::Gil;
+use crate::here::Here;
 use crate::ret::IntoPy;
 
 // ANCHOR: py
@@ -45,38 +46,6 @@ pub struct Py {
 }
 // ANCHOR_END: py
 
-/// Where a call runs: the running interpreter, looked up once and kept in a cell. A method's
-/// cell is in its instance, which stays in one interpreter all its life, so the lookup is made
-/// once per instance; elsewhere the cell is the call's own.
-#[doc(hidden)]
-#[derive(Clone, Copy)]
-pub struct Here<'a>(&'a Cell<*mut ffi::PyInterpreterState>);
-
-impl<'a> Here<'a> {
-    /// # Safety
-    /// `cell` holds NULL or the interpreter that runs every call that uses this `Here`.
-    #[inline(always)]
-    pub unsafe fn new(cell: &'a Cell<*mut ffi::PyInterpreterState>) -> Self {
-        Here(cell)
-    }
-
-    /// The running interpreter. The GIL is held (the `Here` is used inside a call).
-    #[inline(always)]
-    pub(crate) fn get(self) -> *mut ffi::PyInterpreterState {
-        let interp = self.0.get();
-        if interp.is_null() { self.look_up() } else { interp }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn look_up(self) -> *mut ffi::PyInterpreterState {
-        // SAFETY: a `Here` is only used inside a call, with the GIL held.
-        let interp = unsafe { ffi::PyInterpreterState_Get() };
-        self.0.set(interp);
-        interp
-    }
-}
-
 impl Py {
     /// Takes over a new reference from a CPython constructor; NULL means that it raised.
     ///
@@ -84,9 +53,10 @@ impl Py {
     /// The GIL is held, and `ptr` is NULL with an exception set, or a new reference.
     #[inline(always)]
     pub(crate) unsafe fn from_owned(ptr: *mut ffi::PyObject) -> Result<Py, PyErr> {
-        // SAFETY: the caller's promise.
         match NonNull::new(ptr) {
+            // SAFETY: the GIL is held (the caller's promise).
             Some(ptr) => Ok(Py { ptr, interp: unsafe { ffi::PyInterpreterState_Get() } }),
+            // SAFETY: the caller's promise: NULL comes with an exception set.
             None => Err(unsafe { PyErr::already_set() }),
         }
     }
@@ -364,7 +334,7 @@ mod tests {
     use crate::embed::{check, eval, extract, raised, with_gil};
 
     /// The test's own name, to run it again in a child process (the child aborts).
-    const SELF: &str = "obj::tests::a_py_dropped_without_the_gil_stops_the_process";
+    const SELF: &str = "class::obj::tests::a_py_dropped_without_the_gil_stops_the_process";
 
     #[test]
     fn a_py_dropped_without_the_gil_stops_the_process() {

@@ -231,14 +231,8 @@ macro_rules! __function {
             #[allow(unused_imports)]
             use super::*;
 
-            const SIG: $crate::Signature = $crate::Signature {
-                name: stringify!($f),
-                params: &[$($crate::Param {
-                    name: stringify!($a),
-                    optional: <$t as $crate::FromPy>::OPTIONAL,
-                }),*],
-                positional_only: $positional_only,
-            };
+            const SIG: $crate::Signature =
+                $crate::__signature!(stringify!($f), $positional_only; $(($a: $t))*);
 
             /// CPython calls this (`METH_FASTCALL | METH_KEYWORDS`), with the GIL held.
             unsafe extern "C" fn wrapper(
@@ -261,32 +255,59 @@ macro_rules! __function {
                 }
             }
 
-            /// For a function whose parameters are all positional-only: `METH_FASTCALL`, the
-            /// same call without keyword names, which CPython dispatches a little faster (and
-            /// for which it refuses keyword arguments itself).
-            unsafe extern "C" fn positional(
-                module: *mut $crate::ffi::PyObject,
-                args: *mut *mut $crate::ffi::PyObject,
-                nargs: $crate::ffi::Py_ssize_t,
-            ) -> *mut $crate::ffi::PyObject {
-                // SAFETY: as for `wrapper`, with no keyword names.
-                unsafe { wrapper(module, args.cast_const(), nargs, $crate::__private::null_mut()) }
-            }
-
-            pub(super) const METHOD: $crate::ffi::PyMethodDef = $crate::ffi::PyMethodDef {
-                ml_name: $crate::__private::cstr(concat!(stringify!($f), "\0")).as_ptr(),
-                ml_meth: if $positional_only {
-                    $crate::ffi::PyMethodDefPointer { PyCFunctionFast: positional }
-                } else {
-                    $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper }
-                },
-                ml_flags: if $positional_only {
-                    $crate::ffi::METH_FASTCALL
-                } else {
-                    $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS
-                },
-                ml_doc: $crate::__doc!(Some(&SIG); $($doc)*).as_ptr(),
-            };
+            $crate::__method_row!($f, $positional_only, $crate::__doc!(Some(&SIG); $($doc)*));
         }
+    };
+}
+
+/// A function's or a method's signature: its name, and each parameter's name and whether it
+/// may be left out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __signature {
+    ($name:expr, $positional_only:literal; $(($a:ident : $t:ty))*) => {
+        $crate::Signature {
+            name: $name,
+            params: &[$($crate::Param {
+                name: stringify!($a),
+                optional: <$t as $crate::FromPy>::OPTIONAL,
+            }),*],
+            positional_only: $positional_only,
+        }
+    };
+}
+
+/// A function's or a method's row of the method table, `METHOD`, and its `positional` entry
+/// point beside the `wrapper` that the caller wrote.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __method_row {
+    ($f:ident, $positional_only:literal, $doc:expr) => {
+        /// For a function or a method whose parameters are all positional-only:
+        /// `METH_FASTCALL`, the same call without keyword names, which CPython dispatches a
+        /// little faster (and for which it refuses keyword arguments itself).
+        unsafe extern "C" fn positional(
+            slf: *mut $crate::ffi::PyObject,
+            args: *mut *mut $crate::ffi::PyObject,
+            nargs: $crate::ffi::Py_ssize_t,
+        ) -> *mut $crate::ffi::PyObject {
+            // SAFETY: as for `wrapper`, with no keyword names.
+            unsafe { wrapper(slf, args.cast_const(), nargs, $crate::__private::null_mut()) }
+        }
+
+        pub(super) const METHOD: $crate::ffi::PyMethodDef = $crate::ffi::PyMethodDef {
+            ml_name: $crate::__private::cstr(concat!(stringify!($f), "\0")).as_ptr(),
+            ml_meth: if $positional_only {
+                $crate::ffi::PyMethodDefPointer { PyCFunctionFast: positional }
+            } else {
+                $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper }
+            },
+            ml_flags: if $positional_only {
+                $crate::ffi::METH_FASTCALL
+            } else {
+                $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS
+            },
+            ml_doc: $doc.as_ptr(),
+        };
     };
 }

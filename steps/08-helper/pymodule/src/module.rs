@@ -9,7 +9,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::state::{Header, Slot, header};
+use crate::state::{Header, MALLOC_ALIGN, StateBlock, header};
 
 /// What [`module!`](crate::module!) knows about a module, for the functions below.
 pub trait Spec: 'static {
@@ -72,13 +72,9 @@ impl Slots {
 /// one for the running version. CPython writes into the one it gets (its object header and
 /// index), hence the `UnsafeCell`s.
 pub struct ModuleDef([UnsafeCell<ffi::PyModuleDef>; 3]);
-// SAFETY: no Rust code reads or writes the definitions after compilation; only CPython does, in
-// PyModuleDef_Init, holding the GIL of the importing interpreter. With interpreters that each
-// have their own GIL (3.12 on) that GIL does not exclude the others: two of them importing the
-// module at once can both find the definition unset and both write its object header and
-// m_index (each a fresh number from an atomic counter) without synchronisation. That is a data
-// race every C extension's static PyModuleDef has, benign in practice (word-sized stores of the
-// same type pointer, and of an index that CPython uses only for single-phase modules).
+// SAFETY: only CPython writes the definitions, in PyModuleDef_Init under the importing
+// interpreter's GIL. Two interpreters with GILs of their own (3.12 on) may both write the same
+// header and index at once: the benign race that every C extension's static PyModuleDef has.
 unsafe impl Sync for ModuleDef {}
 
 impl ModuleDef {
@@ -112,11 +108,6 @@ impl ModuleDef {
     // ANCHOR_END: init
 }
 
-/// The alignment of what PyMem_Malloc returns, which PyModule_ExecDef allocates the state with:
-/// 16 bytes on a 64-bit machine, 8 on a 32-bit one (pymalloc's ALIGNMENT; mimalloc and the
-/// system malloc give at least as much).
-pub(crate) const STATE_ALIGN: usize = 2 * size_of::<usize>();
-
 const fn definition<M: Spec>(
     name: &'static CStr,
     doc: &'static CStr,
@@ -125,7 +116,7 @@ const fn definition<M: Spec>(
 ) -> ffi::PyModuleDef {
     const {
         assert!(
-            align_of::<Slot<M::State>>() <= STATE_ALIGN,
+            align_of::<StateBlock<M::State>>() <= MALLOC_ALIGN,
             "the module's state needs more alignment than CPython gives it (16 bytes on 64-bit)"
         )
     };
@@ -133,7 +124,7 @@ const fn definition<M: Spec>(
         m_base: ffi::PyModuleDef_HEAD_INIT,
         m_name: name.as_ptr(),
         m_doc: doc.as_ptr(),
-        m_size: size_of::<Slot<M::State>>() as ffi::Py_ssize_t,
+        m_size: size_of::<StateBlock<M::State>>() as ffi::Py_ssize_t,
         m_methods: methods.0.as_ptr().cast_mut(),
         m_slots: slots.as_ptr().cast_mut(),
         m_traverse: Some(traverse),
@@ -178,9 +169,9 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
                     ptr::null_mut(),
                 )
             };
-            // SAFETY: `module` is the module being executed; AddObjectRef takes its own
-            // reference, so `types` keeps ours.
+            // AddObjectRef takes its own reference, so `types` keeps ours.
             if ty.is_null()
+                // SAFETY: `module` is the module being executed, and `ty` a new type.
                 || unsafe { ffi::PyModule_AddObjectRef(module, def.attr.as_ptr(), ty) } < 0
             {
                 for t in types.into_iter().chain((!ty.is_null()).then_some(ty)) {
@@ -192,12 +183,12 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
             types.push(ty);
         }
         let user = M::State::default();
-        // SAFETY: CPython allocated m_size = size_of::<Slot<State>>() bytes for the state,
+        // SAFETY: CPython allocated m_size = size_of::<StateBlock<State>>() bytes for the state,
         // aligned for it (asserted in `definition`), before running this slot.
         unsafe {
-            let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
-            let header = Header { ready: true, exceptions: types, exiting: Cell::new(false) };
-            state.write(Slot { header, user });
+            let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
+            let header = Header { ready: true, types, exiting: Cell::new(false) };
+            state.write(StateBlock { header, user });
             // The classes, each added to the module and kept in the state after the exception
             // types.
             for class in M::CLASSES {
@@ -205,7 +196,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
                 if ty.is_null() {
                     return -1;
                 }
-                (*state).header.exceptions.push(ty);
+                (*state).header.types.push(ty);
             }
             watch_exit(module)
         }
@@ -214,7 +205,7 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
         Ok(status) => status,
         Err(payload) => {
             // SAFETY: the GIL is held; the state is not ready, so this raises SystemError.
-            unsafe { crate::gil::raise_panic(module, payload) };
+            unsafe { crate::boundary::raise_panic(module, payload) };
             -1
         }
     }
@@ -306,7 +297,7 @@ unsafe extern "C" fn traverse(
 ) -> c_int {
     // SAFETY: CPython calls this for our module, with the GIL held.
     if let Some(header) = unsafe { header(module) } {
-        for &ty in header.exceptions.iter().filter(|t| !t.is_null()) {
+        for &ty in header.types.iter().filter(|t| !t.is_null()) {
             // SAFETY: `ty` is a live object we hold a reference to.
             let status = unsafe { visit(ty, arg) };
             if status != 0 {
@@ -324,7 +315,7 @@ unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
     unsafe {
         let state = ffi::PyModule_GetState(module).cast::<Header>();
         if !state.is_null() && (*state).ready {
-            for ty in (*state).exceptions.iter_mut() {
+            for ty in (*state).types.iter_mut() {
                 let old = std::mem::replace(ty, ptr::null_mut());
                 if !old.is_null() {
                     ffi::Py_DecRef(old);
@@ -338,85 +329,17 @@ unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
 /// `m_free`: the module is being deallocated; drop its state.
 unsafe extern "C" fn free<M: Spec>(module: *mut c_void) {
     let module = module.cast::<ffi::PyObject>();
-    // SAFETY: as for clear; the state is a Slot<State> when ready, and is dropped once.
+    // SAFETY: as for clear; the state is a StateBlock<State> when ready, and is dropped once.
     unsafe {
         clear(module);
-        let state = ffi::PyModule_GetState(module).cast::<Slot<M::State>>();
+        let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
         if !state.is_null() && (*state).header.ready {
             (*state).header.ready = false;
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                ptr::drop_in_place(&raw mut (*state).header.exceptions);
+                ptr::drop_in_place(&raw mut (*state).header.types);
                 ptr::drop_in_place(&raw mut (*state).user);
             }));
         }
     }
-}
-
-/// The length of the docstring that [`doc_bytes`] writes, NUL included.
-pub const fn doc_len(sig: Option<&crate::args::Signature>, lines: &[&str]) -> usize {
-    doc_write(sig, lines, &mut [])
-}
-
-/// A docstring from `///` lines (each without its first space), as C wants it. With a signature,
-/// it starts with `name($module, a, b=None, /)\n--\n\n`, from which CPython makes the function's
-/// `__text_signature__` (what `inspect.signature` reads) and leaves it out of `__doc__`.
-pub const fn doc_bytes<const N: usize>(
-    sig: Option<&crate::args::Signature>,
-    lines: &[&str],
-) -> [u8; N] {
-    let mut out = [0u8; N];
-    doc_write(sig, lines, &mut out);
-    out
-}
-
-const fn doc_write(sig: Option<&crate::args::Signature>, lines: &[&str], out: &mut [u8]) -> usize {
-    let mut n = 0;
-    if let Some(sig) = sig {
-        n = put(out, n, sig.name.as_bytes());
-        n = put(out, n, b"($module");
-        let mut i = 0;
-        while i < sig.params.len() {
-            n = put(out, n, b", ");
-            n = put(out, n, sig.params[i].name.as_bytes());
-            if sig.params[i].optional {
-                n = put(out, n, b"=None");
-            }
-            i += 1;
-        }
-        if sig.positional_only && !sig.params.is_empty() {
-            n = put(out, n, b", /");
-        }
-        n = put(out, n, b")\n--\n\n");
-    }
-    let mut i = 0;
-    while i < lines.len() {
-        let line = lines[i].as_bytes();
-        let skip = if !line.is_empty() && line[0] == b' ' { 1 } else { 0 };
-        if i > 0 {
-            n = put(out, n, b"\n");
-        }
-        let mut j = skip;
-        while j < line.len() {
-            if line[j] == 0 {
-                panic!("NUL in a docstring");
-            }
-            n = put(out, n, &[line[j]]);
-            j += 1;
-        }
-        i += 1;
-    }
-    put(out, n, b"\0")
-}
-
-/// Writes `bytes` at `out[n..]` if `out` is long enough (the first pass only counts).
-const fn put(out: &mut [u8], n: usize, bytes: &[u8]) -> usize {
-    let mut i = 0;
-    while i < bytes.len() {
-        if n + i < out.len() {
-            out[n + i] = bytes[i];
-        }
-        i += 1;
-    }
-    n + bytes.len()
 }
 // ANCHOR_END: all

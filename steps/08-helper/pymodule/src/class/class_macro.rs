@@ -392,14 +392,8 @@ macro_rules! __class_method {
             #[allow(unused_imports)]
             use super::*;
 
-            const SIG: $crate::Signature = $crate::Signature {
-                name: stringify!($c),
-                params: &[$($crate::Param {
-                    name: stringify!($a),
-                    optional: <$t as $crate::FromPy>::OPTIONAL,
-                }),*],
-                positional_only: $po,
-            };
+            const SIG: $crate::Signature =
+                $crate::__signature!(stringify!($c), $po; $(($a: $t))*);
 
             /// `tp_new`: CPython calls it with the type (the class or a subclass), a tuple and
             /// a dict.
@@ -444,14 +438,8 @@ macro_rules! __class_method {
             #[allow(unused_imports)]
             use super::*;
 
-            const SIG: $crate::Signature = $crate::Signature {
-                name: stringify!($f),
-                params: &[$($crate::Param {
-                    name: stringify!($a),
-                    optional: <$t as $crate::FromPy>::OPTIONAL,
-                }),*],
-                positional_only: $po,
-            };
+            const SIG: $crate::Signature =
+                $crate::__signature!(stringify!($f), $po; $(($a: $t))*);
 
             /// CPython calls this (`METH_FASTCALL | METH_KEYWORDS`) with the GIL held, after
             /// checking that `obj` is an instance of the method's class (or of a subclass).
@@ -482,32 +470,7 @@ macro_rules! __class_method {
                 }
             }
 
-            /// For a method whose parameters are all positional-only: `METH_FASTCALL`.
-            unsafe extern "C" fn positional(
-                obj: *mut $crate::ffi::PyObject,
-                args: *mut *mut $crate::ffi::PyObject,
-                nargs: $crate::ffi::Py_ssize_t,
-            ) -> *mut $crate::ffi::PyObject {
-                // SAFETY: as for `wrapper`, with no keyword names.
-                unsafe { wrapper(obj, args.cast_const(), nargs, $crate::__private::null_mut()) }
-            }
-
-            const DOC: &$crate::__private::CStr = $crate::__doc!(None; $($d)*);
-
-            pub(super) const METHOD: $crate::ffi::PyMethodDef = $crate::ffi::PyMethodDef {
-                ml_name: $crate::__private::cstr(concat!(stringify!($f), "\0")).as_ptr(),
-                ml_meth: if $po {
-                    $crate::ffi::PyMethodDefPointer { PyCFunctionFast: positional }
-                } else {
-                    $crate::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: wrapper }
-                },
-                ml_flags: if $po {
-                    $crate::ffi::METH_FASTCALL
-                } else {
-                    $crate::ffi::METH_FASTCALL | $crate::ffi::METH_KEYWORDS
-                },
-                ml_doc: DOC.as_ptr(),
-            };
+            $crate::__method_row!($f, $po, $crate::__doc!(None; $($d)*));
         }
     };
 }

@@ -2,7 +2,6 @@
 //! Classes: a Rust value inside the instances of a heap type, its borrow flag, and the type's
 //! slots (which the [`class!`](crate::class!) macro fills in).
 
-use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::marker::PhantomData;
@@ -12,9 +11,15 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
+use crate::boundary::guard;
 use crate::err::{PyErr, exc, type_name};
-use crate::gil::{Gil, raise_panic};
-use crate::obj::{Here, Py, THREAD};
+use crate::gil::Gil;
+use crate::here::Here;
+
+mod class_macro;
+pub(crate) mod obj;
+
+use obj::{Py, THREAD};
 
 // ANCHOR: layout
 /// An instance as CPython allocates it (`basicsize` bytes, zeroed): the object header, the
@@ -299,10 +304,9 @@ pub enum At {
 }
 
 // ANCHOR: call
-/// Runs a slot's or a method's body for CPython, as [`trampoline`](crate::__private::trampoline)
-/// does for a module's function: an error is raised and `failed` returned, a panic becomes the
-/// module's `PanicException`. The module, for its exception types, is the one the class was
-/// made for, found only when something is raised.
+/// Runs a slot's or a method's body for CPython in the crate's one boundary,
+/// [`guard`](crate::boundary::guard). The module, for its exception types, is the one the class
+/// was made for, found only when something is raised.
 ///
 /// # Safety
 /// CPython is calling a slot of a type of `C` with the GIL held; `at` is its instance or type.
@@ -312,45 +316,20 @@ pub unsafe fn call<C: Class, R>(
     failed: R,
     body: impl for<'py> FnOnce(Gil<'py>) -> Result<R, PyErr>,
 ) -> R {
-    // SAFETY: CPython holds the GIL for us during the call.
-    let gil = unsafe { Gil::assume() };
-    match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
-        Ok(Ok(value)) => value,
-        Ok(Err(err)) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise::<C>(at, Ok(err)) };
-            failed
+    let module = || {
+        // SAFETY: the caller's promise; the module is NULL if it cannot be found, which the
+        // raising functions take as "no module: only built-in exception types".
+        unsafe {
+            module_of::<C>(match at {
+                At::Object(obj) => ffi::Py_TYPE(obj),
+                At::Type(ty) => ty,
+            })
         }
-        Err(payload) => {
-            // SAFETY: the caller's promise.
-            unsafe { raise::<C>(at, Err(payload)) };
-            failed
-        }
-    }
+    };
+    // SAFETY: the caller's promise.
+    unsafe { guard(failed, module, body) }
 }
 // ANCHOR_END: call
-
-/// Raises an error or a panic of a slot of `C`, with the module of `C`'s type.
-///
-/// # Safety
-/// As for [`call`].
-#[cold]
-#[inline(never)]
-unsafe fn raise<C: Class>(at: At, what: Result<PyErr, Box<dyn Any + Send>>) {
-    // SAFETY: the caller's promise; the module is NULL if it cannot be found, which the
-    // raising functions take as "no module: only built-in exception types".
-    unsafe {
-        let ty = match at {
-            At::Object(obj) => ffi::Py_TYPE(obj),
-            At::Type(ty) => ty,
-        };
-        let module = module_of::<C>(ty);
-        match what {
-            Ok(err) => err.restore(module),
-            Err(payload) => raise_panic(module, payload),
-        }
-    }
-}
 
 /// The module that made `ty`'s class `C` (`ty` may be a subclass), or NULL. It leaves the
 /// exception that is set, if any, as it was.
@@ -420,11 +399,8 @@ pub unsafe fn alloc<C: Class>(
     ty: *mut ffi::PyTypeObject,
     value: C::Value,
 ) -> Result<*mut ffi::PyObject, PyErr> {
-    // SAFETY: the caller's promise. The class's type inherits PyType_GenericAlloc as its
-    // tp_alloc, and so does every subclass Python makes (a class statement cannot set one), so
-    // it is called directly: it returns zeroed memory of the type's basicsize, at least an
-    // Object<C::Value>, aligned for it (asserted in `create_type`), tracked by the collector
-    // for a GC type, or NULL with an exception set.
+    // SAFETY: the caller's promise. PyType_GenericAlloc is the tp_alloc of the class and of
+    // every Python subclass, and gives zeroed, aligned room for an Object<C::Value> (or NULL).
     unsafe {
         let obj = ffi::PyType_GenericAlloc(ty, 0);
         if obj.is_null() {
@@ -552,7 +528,7 @@ pub unsafe fn richcompare<C: Class>(
         }
         let (a, b) = (borrow::<C>(obj)?, borrow::<C>(other)?);
         let equal = eq(&a, &b, gil)?;
-        crate::IntoPy::into_py(equal == (op == ffi::Py_EQ), gil)
+        crate::ret::IntoPy::into_py(equal == (op == ffi::Py_EQ), gil)
     }
 }
 
@@ -611,7 +587,7 @@ static WEAKLIST: Members = Members([
 unsafe fn create_type<C: Class>(module: *mut ffi::PyObject) -> *mut ffi::PyObject {
     const {
         assert!(
-            align_of::<Object<C::Value>>() <= crate::def::STATE_ALIGN,
+            align_of::<Object<C::Value>>() <= crate::state::MALLOC_ALIGN,
             "the value needs more alignment than CPython gives an object (16 bytes on 64-bit)"
         );
         assert!(size_of::<Object<C::Value>>() <= c_int::MAX as usize, "the value is too big");

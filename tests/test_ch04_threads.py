@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import crashreport
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, crashreport
 
 MODULE = STAGE / "04" / "foo.abi3.so"
 

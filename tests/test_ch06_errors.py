@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing, crashreport
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
-
-CONTRACT = Path(__file__).with_name("ch06_errors_contract.py")
+CONTRACT = CHILDREN / "ch06_errors_contract.py"
 CH06 = STAGE / "06"
 
 

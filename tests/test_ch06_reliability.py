@@ -53,13 +53,12 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import CHILDREN, C_SOURCES, ROOT, STAGE, label, module_id, once_each, twins, crashreport
 from ch06_kinds import KINDS
 from ch06_registry import EXCLUDED_MODULES, KNOWN_IN_PYO3, TYPE_ARGS, UNIMPORTABLE_MODULES, WHERE, lookup
-from conftest import ROOT, STAGE, label, module_id, once_each, twins
 
-PROBE = Path(__file__).with_name("ch06_probe.py")
-KINDS_PROBE = Path(__file__).with_name("ch06_kinds.py")
+PROBE = CHILDREN / "ch06_probe.py"
+KINDS_PROBE = CHILDREN / "ch06_kinds.py"
 HOSTILE_CALLS = 10_000  # per function
 LEAK_CALLS = 1_000_000  # per function
 ERROR_PATH_CALLS = 100_000  # per kind of failing call
@@ -724,7 +723,7 @@ def test_leak_test_catches_a_missing_decref():
     assert r["refcount_deltas"] == {"'a str'": 1000}, r
 
 
-KINDS_BROKEN = Path(__file__).with_name("kinds_broken.c")
+KINDS_BROKEN = C_SOURCES / "kinds_broken.c"
 # What each kind must report about tests/kinds_broken.c: words of the problem. at_exit_daemon has
 # no fault of its own there: its verdict, how the process ends, is at_exit_del's.
 KINDS_CATCH = {

@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-import crashreport
+from support import crashreport
 
 # Ten threads wait on an event, so faulthandler's dump is long and the faulting thread is in the
 # middle of it (started sixth); once all have started, it reads address 0 through ctypes.

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing, staged, crashreport
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, staged
-
-CONTRACT = Path(__file__).with_name("foo_contract.py")
+CONTRACT = CHILDREN / "foo_contract.py"
 
 # Intermediate stages that chapter 3 shows on purpose before they work: they are not finished
 # modules (no PyInit_foo, a sum that returns 0, a sum that aborts on overflow).

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, crashreport
 
 STAGED = STAGE / "10"
 HERE = Path(__file__).parent

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing,
-                      module_id)
+from support import (CHILDREN, C_SOURCES, DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit,
+                     label, missing, module_id)
+
 from test_ch06_reliability import MODULES
 
-PROBE = Path(__file__).with_name("refleak_probe.py")
+PROBE = CHILDREN / "refleak_probe.py"
 # References: regrtest's rule, a leak when every measured round grew at all. Memory blocks: the
 # allocator's own caches may keep one block more now and then (seen: +1 a round, for 200 calls with
 # a 150-digit int, under 3.11.2's debug build), so a block leak is one per ten calls or more.
@@ -83,7 +84,7 @@ def test_the_check_catches_a_leak(version: str):
         f"the reference-leak check missed broken.text_length's leak: {results}")
 
 
-LEAKY = Path(__file__).with_name("leaky.c")
+LEAKY = C_SOURCES / "leaky.c"
 # Each function of tests/leaky.c, and what it leaks: bytes from PyMem_Malloc show only as memory
 # blocks (200, or 40, a round of 200 calls), the reference only in the total refcount (40 a round).
 LEAKY_FAULTS = {"bytes_every_call": "blocks", "bytes_every_fifth_call": "blocks",

@@ -29,7 +29,7 @@ sys.modules["foo"] = foo
 
 
 def child(code: str, python: str = sys.executable) -> subprocess.Popen:
-    """Starts `code` in a child that keeps a core if it crashes (tests/crashreport.py)."""
+    """Starts `code` in a child that keeps a core if it crashes (tests/support/crashreport.py)."""
     if not MODULE.exists():
         pytest.fail(f"no {MODULE}: run `just build` first")
     return crashreport.popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],

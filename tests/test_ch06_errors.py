@@ -1,6 +1,6 @@
 """Chapter 6's modules under every CPython >= 3.10 on the machine, each run in a child process.
 
-`errors` must behave the same under each (tests/ch06_errors_contract.py): it is one abi3 file. The
+`errors` must behave the same under each (tests/children/ch06_errors_contract.py): it is one abi3 file. The
 deliberately broken module must fail the way the chapter says, under each: `add` aborts the
 process, `add_guarded` raises PanicException and the interpreter lives on.
 """

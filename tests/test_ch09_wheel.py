@@ -1,6 +1,6 @@
 """Chapter 9's wheel: built by maturin, installed by pip into a fresh virtual environment outside the
 repository, and imported from there under every CPython >= 3.10 on the machine, where chapter 3's
-behavioural contract (tests/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
+behavioural contract (tests/children/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
 
 import re
 import shutil

@@ -1,7 +1,7 @@
 """Chapter 10's Ring, every implementation the book stages (by hand, with PyO3, and the helper's
-once staged): tests/ring_contract.py under every CPython >= 3.10 and the debug builds (behaviour,
+once staged): tests/children/ring_contract.py under every CPython >= 3.10 and the debug builds (behaviour,
 the cycle GC, the drop counter, hostile input), the reference-leak check under the debug builds,
-and a type object per subinterpreter; what only the hand-written Ring promises (tests/ring_by_hand.py:
+and a type object per subinterpreter; what only the hand-written Ring promises (tests/children/ring_by_hand.py:
 its trashcan, its immutable type, ...), and the page's table of a subclass's layout under each
 version. Each run is a child process, so a crash is reported instead of taking pytest down with
 it. Each contract check is shown to fail on a Ring that breaks its rule."""
@@ -172,7 +172,7 @@ print("destroyed", ring.live(), flush=True)
 
 
 BY_HAND = CHILDREN / "ring_by_hand.py"
-# tests/ring_by_hand.py's checks, each a child process of its own (see its docstring).
+# tests/children/ring_by_hand.py's checks, each a child process of its own (see its docstring).
 BY_HAND_CHECKS = ["chain", "shapes", "threads", "interpreters", "immutable", "never_written",
                   "metaclass", "capacity", "out_of_memory", "subclass_init", "recursive_repr"]
 

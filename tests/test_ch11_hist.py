@@ -1,4 +1,4 @@
-"""Chapter 11's `hist`: tests/hist_contract.py under every CPython >= 3.10 and the debug builds
+"""Chapter 11's `hist`: tests/children/hist_contract.py under every CPython >= 3.10 and the debug builds
 (answers, every kind of buffer, refusals, the export's lifetime, writers and callers in other
 threads), also with the module's debug build (Rust's checks of unsafe preconditions on), Ctrl-C
 within 200 ms with the workers stopped and the export released, a clean exit while a daemon

@@ -1,4 +1,4 @@
-"""The crash report of tests/crashreport.py finds the fault: deliberate crashes, in a thread that
+"""The crash report of tests/support/crashreport.py finds the fault: deliberate crashes, in a thread that
 Python started among threads that wait, and in a thread that C started (no Python thread state).
 """
 

@@ -1,7 +1,7 @@
 """Every `foo` module the book builds, under every CPython >= 3.10 on the machine.
 
 The stable ABI is a promise: the very same foo.abi3.so file (not a rebuild) must pass the contract
-in tests/foo_contract.py under each interpreter. Each run is a child process, so a crash is caught
+in tests/children/foo_contract.py under each interpreter. Each run is a child process, so a crash is caught
 and reported instead of taking pytest down with it."""
 
 from pathlib import Path

@@ -15,7 +15,7 @@ from support import crashreport
 
 ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "target" / "book-work" / "stage"
-# The programs the suites start under other CPythons (stdlib only, never pytest), and the C
+# The programs the suites start under other CPythons (never pytest), and the C
 # sources of the faulty modules the suites compile to prove a check catches its fault.
 CHILDREN = ROOT / "tests" / "children"
 C_SOURCES = ROOT / "tests" / "c"

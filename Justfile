@@ -76,7 +76,7 @@ test: test-setup build lint
 # Run the threads and reliability suites again and again under every CPython found, and report
 # each crash with its backtraces (not part of `test`; e.g. `just stress --minutes 60`)
 stress *ARGS: build
-    nice python tests/stress.py {{ARGS}}
+    nice python scripts/stress.py {{ARGS}}
 
 # Run the benchmarks: every steps/NN-*/bench.py, after a build (figures vary by machine)
 bench: build

@@ -21,7 +21,7 @@ import tempfile
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
 
 VIOLATION = STAGE / "09" / "violation.abi3.so"
 HOOKS = STAGE / "09" / "hooks.abi3.so"

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, STAGE
+from support import ROOT, STAGE
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from bookpipe import by_hand  # noqa: E402

@@ -13,8 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-import crashreport
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, crashreport
 
 MODULE = STAGE / "04" / "foo.abi3.so"
 
@@ -30,7 +29,7 @@ sys.modules["foo"] = foo
 
 
 def child(code: str, python: str = sys.executable) -> subprocess.Popen:
-    """Starts `code` in a child that keeps a core if it crashes (tests/crashreport.py)."""
+    """Starts `code` in a child that keeps a core if it crashes (tests/support/crashreport.py)."""
     if not MODULE.exists():
         pytest.fail(f"no {MODULE}: run `just build` first")
     return crashreport.popen([python, "-c", PRELUDE + textwrap.dedent(code), str(MODULE)],

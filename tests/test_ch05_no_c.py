@@ -2,7 +2,7 @@
 
 import tomllib
 
-from conftest import ROOT
+from support import ROOT
 
 STEP = ROOT / "steps" / "05-hard-way"
 

@@ -1,6 +1,6 @@
 """Chapter 6's modules under every CPython >= 3.10 on the machine, each run in a child process.
 
-`errors` must behave the same under each (tests/ch06_errors_contract.py): it is one abi3 file. The
+`errors` must behave the same under each (tests/children/ch06_errors_contract.py): it is one abi3 file. The
 deliberately broken module must fail the way the chapter says, under each: `add` aborts the
 process, `add_guarded` raises PanicException and the interpreter lives on.
 """
@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing, crashreport
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
-
-CONTRACT = Path(__file__).with_name("ch06_errors_contract.py")
+CONTRACT = CHILDREN / "ch06_errors_contract.py"
 CH06 = STAGE / "06"
 
 

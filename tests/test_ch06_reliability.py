@@ -11,24 +11,24 @@
   embeds a garbage-collected runtime (chapter 7's Go module) is measured over the second million
   calls, once its heap has grown to the collector's goal (see ch06_probe.leak).
 - Kinds of hostile input, each done to every function and every type of every module, in a
-  child of its own (tests/ch06_kinds.py says what each does): a patched __new__ that never
+  child of its own (tests/children/ch06_kinds.py says what each does): a patched __new__ that never
   constructs the value, a hostile metaclass, keyword arguments that change under conversion,
   deep nesting (a million levels), a call at exit (from __del__ during finalisation, and from
   daemon threads), an allocation that fails (under an address-space limit), a call from C with
   no arguments at all. Each must end in a Python exception or a clean exit, never a signal, an
   abort or a hang, and leave the module's counts of its values (`live()`) where they were. The
   kinds also run over the dev-profile builds (debug assertions on) of the modules that chapters
-  stage from release builds, and each kind must catch its fault in tests/kinds_broken.c.
+  stage from release builds, and each kind must catch its fault in tests/c/kinds_broken.c.
 - Native checks: chapter 1's C programs run clean under valgrind, and every C file of the book
   compiles without a warning under -Wall -Wextra.
 
 The modules are found, not listed: every staged `*.so` that exports `PyInit_<its name>`. Their
 functions are found by introspection, in a child process. Valid arguments come from
-tests/ch06_registry.py; a function missing there fails the suite. Everything that could crash
-runs in a child process (tests/ch06_probe.py), whose death by a signal is the verdict. A crash is
+tests/children/ch06_registry.py; a function missing there fails the suite. Everything that could crash
+runs in a child process (tests/children/ch06_probe.py), whose death by a signal is the verdict. A crash is
 reported with the call that was being made, replayed alone, and, if that alone does not crash,
 with the shortest tail of the calls that still crashes a fresh process; and, from
-tests/crashreport.py, the faulting thread's faulthandler block, gdb's backtrace of every thread
+tests/support/crashreport.py, the faulting thread's faulthandler block, gdb's backtrace of every thread
 from the child's core, and the child's whole stderr. A hang is reported with gdb's backtraces of
 the child's threads, taken before it is killed.
 
@@ -53,13 +53,12 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import CHILDREN, C_SOURCES, ROOT, STAGE, label, module_id, once_each, twins, crashreport
 from ch06_kinds import KINDS
 from ch06_registry import EXCLUDED_MODULES, KNOWN_IN_PYO3, TYPE_ARGS, UNIMPORTABLE_MODULES, WHERE, lookup
-from conftest import ROOT, STAGE, label, module_id, once_each, twins
 
-PROBE = Path(__file__).with_name("ch06_probe.py")
-KINDS_PROBE = Path(__file__).with_name("ch06_kinds.py")
+PROBE = CHILDREN / "ch06_probe.py"
+KINDS_PROBE = CHILDREN / "ch06_kinds.py"
 HOSTILE_CALLS = 10_000  # per function
 LEAK_CALLS = 1_000_000  # per function
 ERROR_PATH_CALLS = 100_000  # per kind of failing call
@@ -111,7 +110,7 @@ def embeds_go(module: Path) -> bool:
 
 def probe(*args: str, timeout: float = CHILD_TIMEOUT, script: Path = PROBE,
           **env_extra: str) -> subprocess.CompletedProcess:
-    """Runs tests/ch06_probe.py (or another of the suite's child programs, `script`) in a child
+    """Runs tests/children/ch06_probe.py (or another of the suite's child programs, `script`) in a child
     interpreter (this one, with hypothesis), with `env_extra` in its environment."""
     # Hypothesis keeps a cache of Unicode tables: under target/, not in the working tree.
     # glibc keeps up to 40 MiB of finished threads' stacks for reuse; chapter 4's functions start
@@ -161,7 +160,7 @@ def tail(text: str, n: int = 25) -> str:
 
 
 def details(proc: subprocess.CompletedProcess) -> str:
-    """A crash's report (tests/crashreport.py: the faulting thread first, gdb's backtraces from
+    """A crash's report (tests/support/crashreport.py: the faulting thread first, gdb's backtraces from
     the core, the whole stderr), a hang's backtraces, or else the end of the child's stderr."""
     if proc.returncode is not None and proc.returncode < 0:
         return crashreport.report(proc)
@@ -228,12 +227,12 @@ def test_exclusions_name_real_modules_and_say_why():
     staged = {m.name for m in ALL_MODULES}
     for name, reason in EXCLUDED_MODULES.items():
         assert name in staged, f"EXCLUDED_MODULES names {name}, which no chapter stages: " \
-                               f"remove it from tests/ch06_registry.py"
+                               f"remove it from tests/children/ch06_registry.py"
         assert len(reason) > 20, f"say why {name} is excluded"
     on_disk = {so.name for so in STAGE.glob("*/*.so")}
     for name, reason in UNIMPORTABLE_MODULES.items():
         assert name in on_disk, f"UNIMPORTABLE_MODULES names {name}, which no chapter stages: " \
-                                f"remove it from tests/ch06_registry.py"
+                                f"remove it from tests/children/ch06_registry.py"
         assert len(reason) > 20, f"say why {name} cannot be imported"
 
 
@@ -400,7 +399,7 @@ def trimmed(report: str, head: int = 250, end: int = 120) -> str:
 
 
 def reports(proc: subprocess.CompletedProcess) -> dict[str, dict]:
-    """tests/ch06_kinds.py's report of each module it finished, by the module's label."""
+    """tests/children/ch06_kinds.py's report of each module it finished, by the module's label."""
     found, decoder = {}, json.JSONDecoder()
     for m in re.finditer(r"(?m)^REPORT ", proc.stdout):
         r, _ = decoder.raw_decode(proc.stdout, m.end())
@@ -414,7 +413,7 @@ def run_kind(kind: str, modules: list[Path], tmp_path: Path, *options: str,
     fails, the module that was at work then (the log's last line names it) is reported, and a
     new child takes the modules it did not finish, so that one fault hides no other.
     Returns the reports of the modules that finished, and the problems: how a child ended, and
-    the failures that the finished modules report. `options` go to tests/ch06_kinds.py; without
+    the failures that the finished modules report. `options` go to tests/children/ch06_kinds.py; without
     `explain`, a crash is reported by the end of its stderr only, and its core is not kept."""
     finished, problems, todo = {}, [], list(modules)
     by_label = {label(m): m for m in modules}
@@ -437,7 +436,7 @@ def run_kind(kind: str, modules: list[Path], tmp_path: Path, *options: str,
         culprit = steps[-1].split(" ", 1)[0] if steps else label(todo[0])
         culprit = culprit if culprit in by_label else label(todo[0])
         problems.append(f"{culprit} {how} under the {kind} kind of hostile input. The step being "
-                        f"taken (`tests/ch06_kinds.py {kind} LOG MODULE` logs each):\n    "
+                        f"taken (`tests/children/ch06_kinds.py {kind} LOG MODULE` logs each):\n    "
                         f"{steps[-1] if steps else '(none: no module was loaded yet)'}\n"
                         + (trimmed(details(proc)) if explain else tail(proc.stderr or "")))
         if not explain:
@@ -508,7 +507,7 @@ def test_debug_builds_are_found():
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_hostile_input_of_kind(kind, tmp_path, debug_modules):
-    """One kind of hostile input (tests/ch06_kinds.py) done to every module's functions and
+    """One kind of hostile input (tests/children/ch06_kinds.py) done to every module's functions and
     types, and to the debug builds of the modules staged from release builds: each ends in a
     Python exception or a clean exit, and leaves the counts where they were. Every module that
     fails is named, with how, at which step, and the crash report."""
@@ -553,7 +552,7 @@ def test_kinds_find_the_books_types(tmp_path):
     assert found["06/errors.abi3.so"] == ["PanicException", "ParseError"], found
     missing = sorted({t for types in found.values() for t in types} - set(TYPE_ARGS))
     assert not missing, (f"no valid arguments registered for the types {missing}: add them to "
-                         "tests/ch06_registry.py (TYPE_ARGS)")
+                         "tests/children/ch06_registry.py (TYPE_ARGS)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -724,8 +723,8 @@ def test_leak_test_catches_a_missing_decref():
     assert r["refcount_deltas"] == {"'a str'": 1000}, r
 
 
-KINDS_BROKEN = Path(__file__).with_name("kinds_broken.c")
-# What each kind must report about tests/kinds_broken.c: words of the problem. at_exit_daemon has
+KINDS_BROKEN = C_SOURCES / "kinds_broken.c"
+# What each kind must report about tests/c/kinds_broken.c: words of the problem. at_exit_daemon has
 # no fault of its own there: its verdict, how the process ends, is at_exit_del's.
 KINDS_CATCH = {
     "patched_new": "kinds_broken.live() is -",
@@ -752,7 +751,7 @@ def kinds_broken(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("kind", sorted(KINDS_CATCH))
 def test_kinds_catch_their_faults(kind, kinds_broken, tmp_path):
-    """Each kind of hostile input, run on tests/kinds_broken.c, reports its fault there. (Its
+    """Each kind of hostile input, run on tests/c/kinds_broken.c, reports its fault there. (Its
     `stall` never returns during finalisation: a hang is a hang whatever the timeout, so this
     test waits 5 s, not the suite's two minutes.)"""
     _, problems = run_kind(kind, [kinds_broken], tmp_path, "--valid", repr({"count": (),

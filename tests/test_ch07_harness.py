@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, STAGE
+from support import ROOT, STAGE
 
 sys.path.insert(0, str(ROOT / "steps" / "07-call-overhead" / "py"))
 import calls  # noqa: E402

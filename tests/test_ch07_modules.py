@@ -6,11 +6,9 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing, crashreport
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
-
-CONTRACT = Path(__file__).with_name("ch07_contract.py")
+CONTRACT = CHILDREN / "ch07_contract.py"
 # module name -> whether its sum takes keyword arguments ("twice": the one-argument controls)
 MODULES = {"c_fastcall": "reject", "c_varargs_manual": "reject", "rust_fastcall": "reject",
            "rust_varargs": "reject", "pyo3_sum": "accept", "go_sum": "reject",

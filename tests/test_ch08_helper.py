@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing
 
 STAGED = STAGE / "08"
-TESTS = Path(__file__).parent
 
 
 def run(version: str, code: str, cwd: Path = STAGED, timeout: float = 120) -> str:
@@ -34,7 +33,7 @@ def run(version: str, code: str, cwd: Path = STAGED, timeout: float = 120) -> st
     ("helper_sum", "sum", "reject"), ("helper_sum", "sum_kw", "accept"), ("raw_kw", "sum", "accept")])
 def test_sum_contract(module, function, keywords, version):
     run(version, f"""
-import sys; sys.path.insert(0, {str(TESTS)!r})
+import sys; sys.path.insert(0, {str(CHILDREN)!r})
 from ch07_contract import check
 from load_extension import load
 check(getattr(load({str(STAGED / (module + '.abi3.so'))!r}), {function!r}), {keywords!r})

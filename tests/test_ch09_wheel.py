@@ -1,6 +1,6 @@
 """Chapter 9's wheel: built by maturin, installed by pip into a fresh virtual environment outside the
 repository, and imported from there under every CPython >= 3.10 on the machine, where chapter 3's
-behavioural contract (tests/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
+behavioural contract (tests/children/foo_contract.py) must pass; pip for CPython 3.9 must refuse it."""
 
 import re
 import shutil
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ABI3_VERSIONS, ROOT, describe_exit, interpreter, launcher, missing
+from support import ABI3_VERSIONS, CHILDREN, ROOT, describe_exit, interpreter, launcher, missing
 
-TESTS = Path(__file__).resolve().parent
 NAME = re.compile(r"^foo-1\.0\.0-cp310-abi3-manylinux_(\d+)_(\d+)_x86_64\.whl$")
 
 
@@ -57,7 +56,7 @@ def test_installs_and_imports_outside_the_repository(ch09_wheel, version, tmp_pa
     contract = tmp_path / "contract"
     contract.mkdir()
     for name in ("foo_contract.py", "load_extension.py"):
-        shutil.copy(TESTS / name, contract)
+        shutil.copy(CHILDREN / name, contract)
     code = ("import sys; sys.path.append(sys.argv[1]); import foo, foo_contract; "
             "foo_contract.check(foo); print(foo.foo.__file__); print(sys.version_info[:2])")
     proc = subprocess.run([*launcher(python), str(venv_python), "-c", code, str(contract)], cwd=empty,

@@ -1,7 +1,7 @@
 """Chapter 10's Ring, every implementation the book stages (by hand, with PyO3, and the helper's
-once staged): tests/ring_contract.py under every CPython >= 3.10 and the debug builds (behaviour,
+once staged): tests/children/ring_contract.py under every CPython >= 3.10 and the debug builds (behaviour,
 the cycle GC, the drop counter, hostile input), the reference-leak check under the debug builds,
-and a type object per subinterpreter; what only the hand-written Ring promises (tests/ring_by_hand.py:
+and a type object per subinterpreter; what only the hand-written Ring promises (tests/children/ring_by_hand.py:
 its trashcan, its immutable type, ...), and the page's table of a subclass's layout under each
 version. Each run is a child process, so a crash is reported instead of taking pytest down with
 it. Each contract check is shown to fail on a Ring that breaks its rule."""
@@ -14,17 +14,14 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import (ABI3_VERSIONS, CHILDREN, DEBUG_VERSIONS, ROOT, STAGE, debug_interpreter,
+                     describe_exit, interpreter, missing, crashreport)
 
-from conftest import (ABI3_VERSIONS, DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit,
-                      interpreter, missing)
-
-HERE = Path(__file__).parent
-CONTRACT = HERE / "ring_contract.py"
-LEAK_PROBE = HERE / "ring_refleak_probe.py"
+CONTRACT = CHILDREN / "ring_contract.py"
+LEAK_PROBE = CHILDREN / "ring_refleak_probe.py"
 RAW = STAGE / "10" / "ring.abi3.so"
 PYO3 = STAGE / "10" / "pyo3_ring.abi3.so"
-PAGE = HERE.parent / "book" / "ch10-classes.md"
+PAGE = ROOT / "book" / "ch10-classes.md"
 # Every Ring module of the chapter: ring, pyo3_ring, and helper_ring when the helper's is staged.
 MODULES = sorted((STAGE / "10").glob("*ring.abi3.so"))
 
@@ -81,7 +78,7 @@ def fake(tmp_path: Path, body: str) -> Path:
 def test_the_contract_catches(fault, tmp_path):
     # ring_contract.py loads a .so; for a .py, the loader's spec is the source loader's.
     runner = tmp_path / "run.py"
-    runner.write_text(f"import sys, runpy, importlib.util\nsys.path.insert(0, {str(HERE)!r})\n"
+    runner.write_text(f"import sys, runpy, importlib.util\nsys.path.insert(0, {str(CHILDREN)!r})\n"
                       "import load_extension\n"
                       "def load(path, name=None):\n"
                       "    spec = importlib.util.spec_from_file_location('fake_ring', path)\n"
@@ -174,8 +171,8 @@ print("destroyed", ring.live(), flush=True)
 """
 
 
-BY_HAND = HERE / "ring_by_hand.py"
-# tests/ring_by_hand.py's checks, each a child process of its own (see its docstring).
+BY_HAND = CHILDREN / "ring_by_hand.py"
+# tests/children/ring_by_hand.py's checks, each a child process of its own (see its docstring).
 BY_HAND_CHECKS = ["chain", "shapes", "threads", "interpreters", "immutable", "never_written",
                   "metaclass", "capacity", "out_of_memory", "subclass_init", "recursive_repr"]
 

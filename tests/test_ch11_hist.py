@@ -1,4 +1,4 @@
-"""Chapter 11's `hist`: tests/hist_contract.py under every CPython >= 3.10 and the debug builds
+"""Chapter 11's `hist`: tests/children/hist_contract.py under every CPython >= 3.10 and the debug builds
 (answers, every kind of buffer, refusals, the export's lifetime, writers and callers in other
 threads), also with the module's debug build (Rust's checks of unsafe preconditions on), Ctrl-C
 within 200 ms with the workers stopped and the export released, a clean exit while a daemon
@@ -16,15 +16,12 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import (ABI3_VERSIONS, CHILDREN, DEBUG_VERSIONS, ROOT, STAGE, describe_exit,
+                     interpreter, missing, crashreport)
 
-from conftest import (ABI3_VERSIONS, DEBUG_VERSIONS, ROOT, STAGE, describe_exit, interpreter,
-                      missing)
-
-HERE = Path(__file__).parent
-CONTRACT = HERE / "hist_contract.py"
-INTERRUPT = HERE / "hist_interrupt.py"
-AT_EXIT = HERE / "hist_at_exit.py"
+CONTRACT = CHILDREN / "hist_contract.py"
+INTERRUPT = CHILDREN / "hist_interrupt.py"
+AT_EXIT = CHILDREN / "hist_at_exit.py"
 HIST = STAGE / "11" / "hist.abi3.so"
 # The same crate from `just build`'s cargo build of the workspace in the dev profile: debug
 # assertions on, so that the standard library checks the preconditions of its unsafe functions
@@ -103,7 +100,7 @@ FAULTS = {
 
 def fake(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "fake_hist.py"
-    path.write_text(WRAPPER.format(here=str(HERE), real=str(HIST), body=body))
+    path.write_text(WRAPPER.format(here=str(CHILDREN), real=str(HIST), body=body))
     return path
 
 
@@ -223,6 +220,6 @@ def test_pyo3_hist_counts_and_refuses(tmp_path):
     answers as hist on contiguous uint8 arrays, exceptions for anything else."""
     module = STAGE / "11" / "pyo3_hist.abi3.so"
     script = tmp_path / "pyo3_check.py"
-    script.write_text(PYO3_CHECK.format(here=str(HERE), module=str(module)))
+    script.write_text(PYO3_CHECK.format(here=str(CHILDREN), module=str(module)))
     proc = crashreport.run([sys.executable, str(script)], timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", describe_exit(proc)

@@ -1,4 +1,4 @@
-"""The crash report of tests/crashreport.py finds the fault: deliberate crashes, in a thread that
+"""The crash report of tests/support/crashreport.py finds the fault: deliberate crashes, in a thread that
 Python started among threads that wait, and in a thread that C started (no Python thread state).
 """
 
@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-import crashreport
+from support import crashreport
 
 # Ten threads wait on an event, so faulthandler's dump is long and the faulting thread is in the
 # middle of it (started sixth); once all have started, it reads address 0 through ctypes.

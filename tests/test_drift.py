@@ -72,7 +72,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from bookpipe import (build, by_hand, cache, cli, commands, config,  # noqa: E402

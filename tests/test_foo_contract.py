@@ -1,18 +1,16 @@
 """Every `foo` module the book builds, under every CPython >= 3.10 on the machine.
 
 The stable ABI is a promise: the very same foo.abi3.so file (not a rebuild) must pass the contract
-in tests/foo_contract.py under each interpreter. Each run is a child process, so a crash is caught
+in tests/children/foo_contract.py under each interpreter. Each run is a child process, so a crash is caught
 and reported instead of taking pytest down with it."""
 
 from pathlib import Path
 
 import pytest
 
-import crashreport
+from support import ABI3_VERSIONS, CHILDREN, STAGE, describe_exit, interpreter, missing, staged, crashreport
 
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, staged
-
-CONTRACT = Path(__file__).with_name("foo_contract.py")
+CONTRACT = CHILDREN / "foo_contract.py"
 
 # Intermediate stages that chapter 3 shows on purpose before they work: they are not finished
 # modules (no PyInit_foo, a sum that returns 0, a sum that aborts on overflow).

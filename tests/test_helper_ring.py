@@ -1,6 +1,6 @@
 """Chapter 10's Ring through the helper (steps/10-classes/helper-ring, module helper_ring), under
 every CPython >= 3.10 on the machine, the debug builds included: ring.md's contract (until the
-shared tests/ring_contract.py checks it), and the helper's runtime rules for classes: a borrow
+shared tests/children/ring_contract.py checks it), and the helper's runtime rules for classes: a borrow
 that a callback re-enters raises RuntimeError, a method or slot on the wrong type of self raises
 TypeError, the class does not exist before the module is executed, the collector skips a value
 that a `&mut self` method holds, and every Rust value is dropped exactly once. Each run is a
@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-import crashreport
-from conftest import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing
+from support import ABI3_VERSIONS, STAGE, describe_exit, interpreter, missing, crashreport
 
 STAGED = STAGE / "10"
 HERE = Path(__file__).parent

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 TARGET = ROOT / "target"
 # Chapter 3's `libpython` command builds a module the wrong way on purpose, in this folder.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 BOOK = ROOT / "book"
 STEPS = ROOT / "steps"

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SID_RUN, in_sid_root, interpreter, missing
+from support import ROOT, SID_RUN, in_sid_root, interpreter, missing
 
 MATRIX = ["3.11", "3.12", "3.13", "3.14", "3.15"]
 OWN = "%d.%d" % sys.version_info[:2]

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from test_drift import Book, book, main_build  # noqa: F401 (the fixtures that copy the build)
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 from test_pages_carry_every_file import ANCHOR_LINE, covered_lines
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -2,7 +2,7 @@
 
 A debug build (Debian's python3.11-dbg; sid's python3.14-dbg and python3.15-dbg, from
 scripts/pythons.sh) keeps a running total of every reference in sys.gettotalrefcount(). For every
-function of every module the book stages (the reliability suite's list), tests/refleak_probe.py
+function of every module the book stages (the reliability suite's list), tests/children/refleak_probe.py
 runs rounds of calls with good and with bad input, three to warm up and three measured; a
 function leaks when every measured round leaves more references than it found, which is
 regrtest's rule (for memory blocks, when every round grew by one block per ten calls or more).
@@ -10,7 +10,7 @@ The same modules also run under the debug builds' own checks here: the C API's a
 compiled in, so a broken protocol aborts the child.
 
 The check is checked: chapter 6's broken module leaks a reference on purpose (text_length), and
-tests/leaky.c, compiled here, leaks eight bytes on every call, eight bytes on every fifth call,
+tests/c/leaky.c, compiled here, leaks eight bytes on every call, eight bytes on every fifth call,
 and a reference on every fifth call; the check must catch each of them."""
 
 import json
@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit, label, missing,
-                      module_id)
+from support import (CHILDREN, C_SOURCES, DEBUG_VERSIONS, STAGE, debug_interpreter, describe_exit,
+                     label, missing, module_id)
+
 from test_ch06_reliability import MODULES
 
-PROBE = Path(__file__).with_name("refleak_probe.py")
+PROBE = CHILDREN / "refleak_probe.py"
 # References: regrtest's rule, a leak when every measured round grew at all. Memory blocks: the
 # allocator's own caches may keep one block more now and then (seen: +1 a round, for 200 calls with
 # a 150-digit int, under 3.11.2's debug build), so a block leak is one per ten calls or more.
@@ -83,8 +84,8 @@ def test_the_check_catches_a_leak(version: str):
         f"the reference-leak check missed broken.text_length's leak: {results}")
 
 
-LEAKY = Path(__file__).with_name("leaky.c")
-# Each function of tests/leaky.c, and what it leaks: bytes from PyMem_Malloc show only as memory
+LEAKY = C_SOURCES / "leaky.c"
+# Each function of tests/c/leaky.c, and what it leaks: bytes from PyMem_Malloc show only as memory
 # blocks (200, or 40, a round of 200 calls), the reference only in the total refcount (40 a round).
 LEAKY_FAULTS = {"bytes_every_call": "blocks", "bytes_every_fifth_call": "blocks",
                 "ref_every_fifth_call": "refs"}
@@ -95,7 +96,7 @@ LEAKY_VALID = repr({name: ("an argument",) for name in LEAKY_FAULTS})
 
 @pytest.fixture(scope="module")
 def leaky(tmp_path_factory) -> Path:
-    """tests/leaky.c as an extension module of the stable ABI (3.10), which every debug build
+    """tests/c/leaky.c as an extension module of the stable ABI (3.10), which every debug build
     loads, as it loads the book's own modules."""
     out = tmp_path_factory.mktemp("leaky") / "leaky.abi3.so"
     cmd = ["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror",

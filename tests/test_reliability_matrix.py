@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, interpreter, missing
+from support import ROOT, interpreter, missing
 
 VERSIONS = ["3.14", "3.15"]
 SUITE = Path(__file__).with_name("test_ch06_reliability.py")

@@ -4,7 +4,7 @@
 //! Never use this module for anything but the chapter's demonstrations: `add` aborts the
 //! process, `text_length` leaks, `first` frees objects that are still in use, and the
 //! `forget_error` and `stray_error` functions break the NULL/exception protocol. The project's
-//! reliability suite excludes it by name (see tests/ch06_registry.py).
+//! reliability suite excludes it by name (see tests/children/ch06_registry.py).
 
 #[path = "../../src/boundary.rs"]
 mod boundary;

@@ -11,7 +11,7 @@ builds too.
 
 The rule for every kind: a Python exception (not SystemError, not PanicException) or a clean
 exit, never a crash, an abort or a hang; and the counts a module keeps of its values (registered
-in tests/ch06_registry.py as COUNTERS, e.g. `live()`) are back where they were once the kind's
+in tests/children/ch06_registry.py as COUNTERS, e.g. `live()`) are back where they were once the kind's
 objects are freed. The kinds:
 
   patched_new        a type's __new__ replaced by one that never constructs the value
@@ -108,7 +108,7 @@ class Kind:
             valid = self.valid(name)
             if valid is None:
                 self.failures.append(f"{name}: no valid arguments registered in "
-                                     "tests/ch06_registry.py (VALID_ARGS, or TYPE_ARGS for a type)")
+                                     "tests/children/ch06_registry.py (VALID_ARGS, or TYPE_ARGS for a type)")
                 continue
             yield name, obj, valid
 

@@ -16,7 +16,7 @@ loads one extension module by its path and does one job, then prints one line
                                  garbage-collected runtime, Go's), warm up with as many calls as
                                  are measured, so that its heap has grown to its goal first
 
-Valid arguments come from tests/ch06_registry.py; `--valid LITERAL` (a Python dict literal)
+Valid arguments come from tests/children/ch06_registry.py; `--valid LITERAL` (a Python dict literal)
 replaces them, and `--only NAME` restricts a run to one function (the suite's own tests use both
 on the deliberately broken module).
 

@@ -50,7 +50,7 @@ EXCLUDED_MODULES: dict[str, str] = {
 }
 # ANCHOR_END: registry
 # What chapter 10's PyO3 comparison shows of PyO3 0.30.1, as its page says: the kinds of hostile
-# input (tests/ch06_kinds.py) that break it are not held to it where they do, and
+# input (tests/children/ch06_kinds.py) that break it are not held to it where they do, and
 # test_pyo3_ring_breaks_as_its_page_says checks that they still do. When a PyO3 release mends one,
 # that test fails: the entry goes, and the page's sentence with it. kind: (module, the first
 # CPython where it holds, why).
@@ -83,7 +83,7 @@ VALID_ARGS.update({
 # Chapter 9: hooks.entry_point() names the entry point CPython called (no arguments).
 VALID_ARGS.update({"entry_point": ()})
 # Chapter 10: every Ring module's live() counts the Ring values (no arguments). The class itself
-# is tested by tests/test_ch10_ring.py (tests/ring_contract.py's hostile part over its methods)
+# is tested by tests/test_ch10_ring.py (tests/children/ring_contract.py's hostile part over its methods)
 # and, for the helper's, tests/test_helper_ring.py.
 VALID_ARGS.update({"live": ()})
 # Chapter 11: hist's histogram and parity take a buffer of bytes (a small one is counted on the
@@ -164,7 +164,7 @@ UNTRACKED_ARGS_OK: dict[str, str] = {
     "describe": "its `flag` must be a bool, and True is a single shared object",
 }
 
-WHERE = "tests/ch06_registry.py (VALID_ARGS)"
+WHERE = "tests/children/ch06_registry.py (VALID_ARGS)"
 
 
 def lookup(module: str, function: str, table: dict[str, tuple] = VALID_ARGS) -> tuple | None:
@@ -172,7 +172,7 @@ def lookup(module: str, function: str, table: dict[str, tuple] = VALID_ARGS) -> 
     return table.get(f"{module}.{function}", table.get(function))
 
 # The types a module exports, with valid arguments for their constructor (the reliability suite's
-# kinds of hostile input, tests/ch06_kinds.py, make instances with them). A type missing here
+# kinds of hostile input, tests/children/ch06_kinds.py, make instances with them). A type missing here
 # fails the suite, as a function missing from VALID_ARGS does. The exception types take a message.
 TYPE_ARGS: dict[str, tuple] = {
     "PanicException": ("a message",),

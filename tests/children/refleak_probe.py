@@ -4,8 +4,8 @@ A debug build (configured --with-pydebug) counts every reference the interpreter
 sys.gettotalrefcount(). This does what CPython's own `regrtest -R` does for a test: run the same
 work in rounds, a few to warm up and then a few measured, and call it a leak when every measured
 round leaves the total higher than it found it. Here the work of one round is, for one function of
-one module and one kind of call, CALLS calls: with its valid arguments (tests/ch06_registry.py),
-and with each kind of failing call that the reliability suite finds (tests/ch06_probe.py
+one module and one kind of call, CALLS calls: with its valid arguments (tests/children/ch06_registry.py),
+and with each kind of failing call that the reliability suite finds (tests/children/ch06_probe.py
 error_paths): a reference forgotten on an error path leaks as surely as one on the main path.
 
     python3-dbg refleak_probe.py MODULE [--only NAME] [--valid LITERAL]

@@ -39,7 +39,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-CRASHES = Path(__file__).resolve().parent.parent / "target" / "crashes"
+CRASHES = Path(__file__).resolve().parents[2] / "target" / "crashes"
 GDB_TIMEOUT = 180  # seconds for gdb to print every thread's backtrace
 STDERR_LINES = 400  # of the child's stderr, at most, in a report
 
@@ -300,7 +300,7 @@ def report(proc) -> str:
         parts += [f"== gdb -batch -ex \"thread apply all bt\" over the core ({core})",
                   gdb_part(gdb_over_core(proc.args[0], core), thread_id)]
     elif getattr(proc, "crash_folder", None) is None:
-        parts += ["== no core: this child was not started through tests/crashreport.py"]
+        parts += ["== no core: this child was not started through tests/support/crashreport.py"]
     else:
         why = (f"core_pattern pipes cores to a program ({pattern!r})" if pattern.startswith("|")
                else f"no core file was written (core_pattern {pattern!r}, RLIMIT_CORE "

@@ -1,5 +1,5 @@
 """What the hand-written Ring of chapter 10 (steps/10-classes/src/lib.rs) promises beyond
-tests/ring_contract.py: deep nesting freed without a crash (its trashcan), on several threads and
+tests/children/ring_contract.py: deep nesting freed without a crash (its trashcan), on several threads and
 across interpreters; a type Python code cannot patch; an instance that no `__new__` initialised;
 a hostile metaclass; memory that runs out; a subclass's own `__init__`; a ring in its own repr.
 

@@ -1,5 +1,5 @@
 """The child process of chapter 10's reference-leak check (tests/test_ch10_ring.py), for a debug
-CPython: regrtest -R's rule, as tests/refleak_probe.py applies it to module functions, applied to
+CPython: regrtest -R's rule, as tests/children/refleak_probe.py applies it to module functions, applied to
 a Ring's creation and drop and to each of its methods, with good input and with bad.
 
     python3-dbg ring_refleak_probe.py MODULE

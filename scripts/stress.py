@@ -1,8 +1,8 @@
 """`just stress`: run the suites whose children can crash many times, under every CPython found,
-and report each crash with its backtraces (tests/crashreport.py writes them).
+and report each crash with its backtraces (tests/support/crashreport.py writes them).
 
 A crash seen once needs many runs to be seen again. Each round runs, under each CPython found
-(tests/conftest.py `interpreter()`: 3.10 to 3.15, on PATH or under pyenv):
+(tests/support's `interpreter()`: 3.10 to 3.15, on PATH or under pyenv):
 
 - tests/test_ch04_threads.py, with the tests parametrized by version narrowed to that version
   (the others run under it anyway: pytest runs on it);
@@ -28,8 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
-from conftest import ABI3_VERSIONS, ROOT, interpreter  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import ABI3_VERSIONS, ROOT, interpreter  # noqa: E402
 
 WORK = ROOT / "target" / "stress"
 SUITE_TIMEOUT = 1800  # seconds for one run of one suite

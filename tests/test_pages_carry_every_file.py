@@ -15,11 +15,16 @@ STEPS = ROOT / "steps"
 INCLUDE = re.compile(r"\{\{#include\s+([^}:\s]+)(?::([A-Za-z_][\w-]*))?\s*\}\}")
 ANCHOR_LINE = re.compile(r"ANCHOR(_END)?:\s*[\w-]+")
 # Files a chapter's crates need besides their own folder, by the first chapter that needs them.
-# Of the workspace manifest only the part every crate inherits from is needed (anchor `workspace`).
+# The workspace manifest grows: chapter 1 shows its start and end (anchors `workspace` and
+# `workspace-end`), each chapter the lines it adds to `members` (anchor `members-NN`), and chapter
+# 8 the lints its helper crate takes (anchor `lints`).
 SHARED = {
-    "01": ["steps/.cargo/config.toml", "steps/Cargo.toml:workspace"],
+    "01": ["steps/.cargo/config.toml", "steps/Cargo.toml:workspace", "steps/Cargo.toml:workspace-end"],
     "02": ["steps/build-support/Cargo.toml", "steps/build-support/src/lib.rs"],
+    "08": ["steps/Cargo.toml:lints"],
 }
+for _nn in range(2, 12):
+    SHARED.setdefault(f"{_nn:02}", []).append(f"steps/Cargo.toml:members-{_nn:02}")
 # In a step folder: what the pipeline reads (commands, expectations) and what no page output
 # depends on (chapter 4's benchmark, run by `just bench`).
 NOT_NEEDED = {"commands.toml", "bench.py"}

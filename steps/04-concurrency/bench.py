@@ -1,3 +1,4 @@
+# ANCHOR: all
 """Chapter 4's benchmark: does releasing the GIL let two Python threads run Rust work in parallel?
 
 `just bench` runs it (cwd: the repository's root) after a build. Each round times one thread, then
@@ -79,3 +80,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+# ANCHOR_END: all

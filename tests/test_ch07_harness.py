@@ -149,10 +149,12 @@ def test_quick_run_writes_complete_json(tmp_path):
     report = json.loads(out.read_text())
     by_name = {r["name"]: r for r in report["rows"]}
     assert list(by_name) == [name for name, _, _, _ in calls.PATHS]
-    for name in [*PORTABLE, "cffi", "go", "helper"]:
+    for name in [*PORTABLE, "cffi", "go"]:
         row = by_name[name]
         assert row["missing"] is None and row["instructions"] > 50 and row["ns_min"] > 0, row
-    assert by_name["helper"]["missing"] is None and by_name["helper"]["instructions"] > 50
+    # Chapter 8's helper_sum is not staged for chapter 7, which comes before it: its row says so
+    # (chapter 8 stages it and measures it against rust-fastcall).
+    assert by_name["helper"]["missing"] == "not built yet", by_name["helper"]
     assert by_name["go"]["what"].startswith("Go through cgo, METH_VARARGS (go1."), by_name["go"]
     assert set(report["ratios"]) >= {"rust-fastcall/c-fastcall", "rust-varargs/c-varargs",
                                      "fastest/operator.add", "rust-fastcall/pyo3",

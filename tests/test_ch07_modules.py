@@ -12,7 +12,6 @@ CONTRACT = CHILDREN / "ch07_contract.py"
 # module name -> whether its sum takes keyword arguments ("twice": the one-argument controls)
 MODULES = {"c_fastcall": "reject", "c_varargs_manual": "reject", "rust_fastcall": "reject",
            "rust_varargs": "reject", "pyo3_sum": "accept", "go_sum": "reject",
-           "helper_sum": "reject",
            "c_one_arg": "twice"}
 
 

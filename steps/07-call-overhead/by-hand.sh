@@ -2,19 +2,18 @@
 # Chapter 7's staging, as you would type it (see steps/01-shared-library/by-hand.sh).
 set -e
 # ANCHOR: all
-# A release build of the modules this chapter measures (chapter 8's helper_sum among them), and
-# of chapters 1 and 2's libraries that it measures too. The Go module is built with the `go` on
+# A release build of the modules this chapter measures, and of chapters 1 and 2's libraries that
+# it measures too. The Go module is built with the `go` on
 # PATH: scripts/setup.sh puts the pinned one in .venv/bin, so have that on PATH (`just` does it
 # for you).
 set -- --release --package step07-call-overhead --package step07-rust-varargs \
     --package step07-pyo3-sum --package step07-go-sum \
-    --package step02-c-extension --package step01-shared-library --package step08-helper-sum
+    --package step02-c-extension --package step01-shared-library
 (cd steps && cargo build "$@")
 mkdir -p target/run/07 && cd target/run/07
 cp ../../release/librust_fastcall.so rust_fastcall.abi3.so
 cp ../../release/librust_varargs.so rust_varargs.abi3.so
 cp ../../release/libpyo3_sum.so pyo3_sum.abi3.so
-cp ../../release/libhelper_sum.so helper_sum.abi3.so
 cp ../../release/libsum.so .
 # Build scripts wrote the C and Go modules into their OUT_DIRs: ask cargo for those folders.
 (cd ../../../steps && cargo build "$@" --quiet --message-format=json) > messages.json

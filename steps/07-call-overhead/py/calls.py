@@ -60,7 +60,8 @@ def load_cffi(folder):
 
 def load_helper(folder):
     # Chapter 8's helper crate: helper_sum.abi3.so, a `sum` written with it
-    # (steps/08-helper/helper-sum), staged by steps/07-call-overhead/commands.toml.
+    # (steps/08-helper/helper-sum). Chapter 7 comes before it, and stages no helper_sum: its table
+    # says "not built yet". Chapter 8 stages it, beside rust_fastcall, and measures the two.
     try:
         return load_module(folder, "helper_sum")
     except Missing:

@@ -96,7 +96,7 @@ ALL_MODULES = staged_extension_modules()
 # by its label (04/foo.abi3.so), and the other modules' children are not started.
 ONLY = os.environ.get("CH06_ONLY")
 # Byte-identical modules are tested once, under the first one's name, and the test id names the
-# others: `07/helper_sum.abi3.so (= ...)`. tests/test_refleaks.py takes this list too.
+# others: `NN/name.abi3.so (= ...)`. tests/test_refleaks.py takes this list too.
 MODULES = [m for m in once_each([m for m in ALL_MODULES if m.name not in EXCLUDED_MODULES])
            if ONLY in (None, label(m), *map(label, twins(m)))]
 if ONLY and not MODULES:

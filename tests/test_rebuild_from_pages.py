@@ -23,6 +23,7 @@ that cargo's fingerprints (which compare modification times) stay honest. What t
 left in the target folder's top (the libraries cargo copies up from deps/) is deleted, so that a
 `cp ../../debug/libX.so` finds only what this chapter's build made or re-linked."""
 
+import fcntl
 import json
 import os
 import re
@@ -91,7 +92,15 @@ def reader_env() -> dict[str, str]:
 
 def rebuild(nn: str) -> subprocess.CompletedProcess:
     """Chapter nn rebuilt in FOLDER: its files written, the target folder's top cleared, the
-    registry's crates seeded, its by-hand.sh run with `sh -e` (a reader stops at the first error)."""
+    registry's crates seeded, its by-hand.sh run with `sh -e` (a reader stops at the first error).
+    One rebuild at a time: two test runs at once would rewrite each other's folder."""
+    REBUILD.mkdir(parents=True, exist_ok=True)
+    with open(REBUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _rebuild(nn)
+
+
+def _rebuild(nn: str) -> subprocess.CompletedProcess:
     write_pages(nn, FOLDER)
     target = FOLDER / "target"
     for profile in ["debug", "release"]:

@@ -6,6 +6,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # The book's interpreter is .venv's, made by scripts/setup.sh from the python3 on PATH. The test of
 # the version matrix builds the book again with another one: BOOK_VENV names its environment and
 # BOOK_TARGET the folder where everything built with it goes (both are read, never exported).
+# ANCHOR: env
 venv := env("BOOK_VENV", justfile_directory() / ".venv")
 target := env("BOOK_TARGET", justfile_directory() / "target")
 
@@ -14,6 +15,7 @@ target := env("BOOK_TARGET", justfile_directory() / "target")
 export PATH := venv / "bin" + ":" + justfile_directory() / ".venv/bin:" + env_var("PATH")
 export PYO3_PYTHON := venv / "bin/python"
 export PYTHONDONTWRITEBYTECODE := "1"
+# ANCHOR_END: env
 
 book := justfile_directory() / "scripts/book"
 
@@ -35,7 +37,6 @@ build:
     token=$({{book}} prepare) && \
     BOOK_READY_TOKEN="$token" mdbook build --dest-dir "{{target}}/book" 2>&1 \
         | { grep -v '^\s*$' || true; } | tee "{{target}}/book-work/mdbook.log"
-    {{book}} sources "{{target}}/book" > /dev/null
     {{book}} check
 
 # Serve the book at http://localhost:3000 with live reload, whatever fails: a failing output
@@ -45,9 +46,11 @@ serve port="3000":
     token=$({{book}} prepare) && {{book}} summary && \
     BOOK_READY_TOKEN="$token" mdbook serve --port {{port}} --dest-dir "{{target}}/book"
 
+# ANCHOR: step
 # Build chapter NN's step and run its commands, printing each with its output (e.g. `just step 03`)
 step NN:
     {{book}} step {{NN}}
+# ANCHOR_END: step
 
 # Rewrite the expectations of chapter NN (or of all chapters) from a fresh run, and show the diff
 bless *NN:
@@ -78,9 +81,11 @@ test: test-setup build lint
 stress *ARGS: build
     nice python scripts/stress.py {{ARGS}}
 
+# ANCHOR: bench
 # Run the benchmarks: every steps/NN-*/bench.py, after a build (figures vary by machine)
 bench: build
     for b in steps/[0-9][0-9]-*/bench.py; do [ -e "$b" ] || continue; echo "== $b"; python "$b"; done
+# ANCHOR_END: bench
 
 # Format the Rust code
 fmt:

@@ -223,3 +223,49 @@ def test_pyo3_hist_counts_and_refuses(tmp_path):
     script.write_text(PYO3_CHECK.format(here=str(CHILDREN), module=str(module)))
     proc = crashreport.run([sys.executable, str(script)], timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", describe_exit(proc)
+
+
+# --- The page's `cargo test -p step11-counting` runs the tests the page shows ------------------
+
+NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def counting_tests_on_the_page(text: str) -> list[str]:
+    """The unit tests of counting/src/lib.rs that chapter 11's page shows (`text`: its Markdown)."""
+    import re
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bookpipe import pages
+    counting = ROOT / "steps" / "11-hot-loop" / "counting" / "src" / "lib.rs"
+    shown = []
+    for m in re.finditer(pages.LINK, text):
+        ln = pages.link(m)
+        if ln.kind == "include" and (ROOT / "book" / ln.path).resolve() == counting:
+            shown.append(pages.select_lines(counting.read_text(), ln.selection)[0])
+    return sorted({name for what in shown for name in re.findall(r"#\[test\]\s+fn (\w+)", what)})
+
+
+def test_the_page_shows_the_counting_tests_that_its_command_runs():
+    """Chapter 11 names `cargo test -p step11-counting` (in steps/) for the loop's unit tests: the
+    page shows every one of them, and that command runs exactly those, as many as it says."""
+    import re
+    text = (ROOT / "book" / "ch11-hot-loop.md").read_text()
+    flat = " ".join(text.split())
+    assert "`cargo test -p step11-counting` in `steps/`" in flat
+    said = re.search(r"runs them \((\w+) tests\)", flat)
+    assert said, "the page no longer says how many tests the command runs"
+    shown = counting_tests_on_the_page(text)
+    listed = subprocess.run(["cargo", "test", "-p", "step11-counting", "--offline", "--quiet", "--",
+                             "--list"], cwd=ROOT / "steps", capture_output=True, text=True,
+                            timeout=600)
+    assert listed.returncode == 0, listed.stderr
+    ran = sorted(re.findall(r"(?m)^tests::(\w+): test$", listed.stdout))
+    assert ran and ran == shown, f"cargo runs {ran}; the page shows {shown}"
+    assert NUMBERS.index(said.group(1)) == len(ran)
+
+
+def test_a_page_without_the_counting_tests_is_seen():
+    text = (ROOT / "book" / "ch11-hot-loop.md").read_text()
+    include = "{{#include ../steps/11-hot-loop/counting/src/lib.rs:all}}"
+    assert include in text
+    assert counting_tests_on_the_page(text)
+    assert counting_tests_on_the_page(text.replace(include, "")) == []

@@ -163,6 +163,7 @@ def book(tmp_path, monkeypatch, main_build) -> Book:
     for folder in ("scripts", "tests"):  # pages include files of these too
         shutil.copytree(ROOT / folder, root / folder, symlinks=True,
                         ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    shutil.copy2(ROOT / "Justfile", root / "Justfile")  # and of this one
     # The commands' PATH names the book's interpreter through ROOT/.venv, as the main build's did.
     (root / ".venv").symlink_to(ROOT / ".venv")
     html = BUILT / "book"
@@ -626,6 +627,30 @@ def test_anchor_that_is_never_closed(book):
              r"and closed"):
         definitions.anchor_problems()
 
+
+
+# A page that says its excerpts of a file, in order, are the whole file (markdown.WHOLE_CLAIM) must
+# show them so; a file shown in several excerpts and never whole must say where the rest is.
+@pytest.mark.parametrize("fault", ["out-of-order", "left-over", "wrong-count", "no-word"])
+def test_excerpts_that_do_not_add_up(book, fault):
+    page, code = "book/ch05-hard-way.md", "steps/05-hard-way/src/lib.rs"
+    claim = r"book/ch05-hard-way\.md: it says the four excerpts of `steps/05-hard-way/src/lib\.rs`"
+    if fault == "out-of-order":  # `tables` where `uses` was: out of order, and lines left out
+        book.edit(page, "src/lib.rs:uses}}", "src/lib.rs:tables}}")
+        needles = [claim + r".* but `sum` \(from line 13\) comes before `tables` \(lines 38-62\)",
+                   r"no excerpt shows its line\(s\) 2, "]
+    elif fault == "left-over":  # a line of code outside every anchor
+        book.edit(code, "// ANCHOR_END: sum\n", "// ANCHOR_END: sum\nconst EXTRA: u8 = 0;\n")
+        needles = [claim + r".* no excerpt shows its line\(s\) 37 \('const EXTRA"]
+    elif fault == "wrong-count":
+        book.edit(page, "These four excerpts", "These five excerpts")
+        needles = [r"the five excerpts of .* but it includes 4 excerpt"]
+    else:
+        book.edit("book/ch09-ship.md", "These three excerpts, in order, are the whole of", "See")
+        needles = [r"steps/09-ship/hooks/src/lib\.rs is shown in 3 excerpts \(book/ch09-ship\.md\) "
+                   r"and never whole"]
+    with red(markdown.excerpt_problems, *needles):
+        markdown.check_markdown()
 
 def test_include_inside_a_list_item(book):
     book.edit("book/ch02-c-extension.md", "```c\n{{#include ../steps/02-c-extension/foo.c:all}}\n```",

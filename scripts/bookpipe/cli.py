@@ -5,7 +5,8 @@ mdbook-cmdrun (`<!-- cmdrun ../scripts/book show NN ID -->`) and `just step NN` 
 definitions. Each shown output is compared with `steps/NN-*/expected/ID.txt`.
 
 Subcommands (see `scripts/book help`):
-  prepare          cargo build the workspace once, then stage each step's artifacts
+  prepare          cargo build the workspace once, then stage each step's artifacts, and write
+                   the source archive into book/ (mdbook copies it beside the pages)
   show NN ID       print one command's checked transcript as Markdown (used by the pages)
   step NN          run all of a chapter's commands, print each with its output, compare
   bless [NN ...]   run commands and rewrite their expectations, then show the diff
@@ -17,6 +18,7 @@ Subcommands (see `scripts/book help`):
                    outputs, the outputs shown but not compared (`uncompared`), and those with an
                    expectation per CPython version (`versions`)
   sources DIR      write the source archive of the repository's tracked files into DIR
+                   (`prepare` writes it into book/)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .cache import checked
 from .config import (CHECKED, FAILURES, MDBOOK_LOG, PYVER, READY, READY_TOKEN, ROOT, STAGE, STEPS,
                      WORK, Fail)
 from .run import run_command
+from .sources import write_served
 from .steps import all_steps, find_step
 from .verdicts import fail, failure_reports, judge, report_problems, unbuilt_report, verdict
 
@@ -91,6 +94,7 @@ def refresh() -> None:
         if sources_changed_since(READY_TOKEN):
             token = READY_TOKEN.read_text()
             prepare_all()
+            write_served()
             READY_TOKEN.write_text(token)
 
 
@@ -151,6 +155,7 @@ def cmd_prepare() -> int:
     import secrets
     READY_TOKEN.unlink(missing_ok=True)
     prepare_all()
+    write_served()
     token = secrets.token_hex(16)
     READY_TOKEN.write_text(token)
     print(token)

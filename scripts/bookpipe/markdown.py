@@ -15,7 +15,7 @@ from .steps import BY_HAND, all_steps, find_step
 
 def check_markdown() -> list[str]:
     """Every page's Markdown holds to its rules, and agrees with the steps' definitions."""
-    problems = marker_problems() + order_problems() + include_problems()
+    problems = marker_problems() + order_problems() + include_problems() + excerpt_problems()
     for md in summary_pages():
         problems += structure_problems(md)
     return problems + numbering_problems() + script_problems() + matrix_problems()
@@ -306,4 +306,121 @@ def script_problems() -> list[str]:
                     "`just build` runs, so nothing checks what the page says of it: stage it "
                     "(a `src:` entry of the step's [stage]) and run it in a command (one with "
                     "`shown = false` and a `shape` if the page only quotes what it prints)")
+    return problems
+
+
+# The sentence that says a page's excerpts of a file add up to it: "These four excerpts, in order,
+# are the whole of `steps/05-hard-way/src/lib.rs`." (or "one after the other").
+WHOLE_CLAIM = r"These (\w+) excerpts, (?:in order|one after the other), are the whole of `([^`]+)`"
+NUMBERS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+           "fifteen sixteen seventeen eighteen nineteen twenty").split()
+
+
+def shown_span(lines: list[str], selection: str) -> tuple[int, int] | None:
+    """The lines an include shows, as (first, last) 0-based indices, anchor lines included (a
+    whole file, `N:M`, or an anchor: from its ANCHOR line to its ANCHOR_END line); None if it
+    cannot be made (include_problems says why)."""
+    import re
+    if not selection:
+        return (0, len(lines) - 1)
+    first, _, rest = selection.partition(":")
+    if first.isdigit() or (first == "" and (rest == "" or rest.isdigit())):
+        start = int(first) - 1 if first else 0
+        end = start if ":" not in selection else (int(rest) - 1 if rest else len(lines) - 1)
+        return (start, end)
+    opened = [i for i, l in enumerate(lines)
+              if (m := re.search(ANCHOR_START, l)) and m.group(1) == first]
+    closed = [i for i, l in enumerate(lines)
+              if (m := re.search(ANCHOR_END, l)) and m.group(1) == first]
+    return (opened[0], closed[0]) if opened and closed and closed[0] > opened[0] else None
+
+
+def left_over(lines: list[str], spans: list[tuple[int, int]]) -> list[int]:
+    """The lines no span shows: not blank, not an ANCHOR line, outside every span."""
+    import re
+    inside = set()
+    for a, b in spans:
+        inside.update(range(a, b + 1))
+    return [i for i, l in enumerate(lines) if i not in inside and l.strip()
+            and not re.search(ANCHOR_START, l) and not re.search(ANCHOR_END, l)]
+
+
+def excerpt_problems() -> list[str]:
+    """A file shown in excerpts tells the reader where the rest is.
+
+    - A page that says "These N excerpts, in order, are the whole of `FILE`." (WHOLE_CLAIM) shows
+      N excerpts of FILE, in the file's order, that do not overlap, and that leave out nothing but
+      blank lines and ANCHOR lines: a reader who copies them one after the other has the file.
+    - A file of steps/ that the pages show in two listings or more, and never whole in one, is
+      claimed so by a page, or shown whole: else the reader cannot tell whether the excerpts add
+      up, or where the rest is. (Whole: every line but blank ones, ANCHOR lines and the unit
+      tests that follow `#[cfg(test)]`.)"""
+    import re
+    problems = []
+    claimed: set[Path] = set()
+    listings: dict[Path, list[tuple[Path, list[str]]]] = {}  # file -> (page, its selections)
+    for md in summary_pages():
+        rel = md.relative_to(ROOT)
+        text = md.read_text()
+        for b in fenced_blocks(text.split("\n")):
+            by_file: dict[Path, list[str]] = {}
+            for line in b.body:
+                for ln in (link(m) for m in re.finditer(LINK, line)):
+                    if ln.kind == "include":
+                        by_file.setdefault((md.parent / ln.path).resolve(), []).append(ln.selection)
+            for src, sels in by_file.items():
+                listings.setdefault(src, []).append((md, sels))
+        pasted = [(src, ln.selection) for ln, src, _what, error in includes(md)
+                  if ln.kind == "include" and not error]
+        for count, name in re.findall(WHOLE_CLAIM, " ".join(text.split())):
+            src = (ROOT / name).resolve()
+            claimed.add(src)
+            claim = f"{rel}: it says the {count} excerpts of `{name}`, in order, are the whole file"
+            if not src.is_file():
+                problems.append(f"{claim}, but there is no {name} (a path from the repository's "
+                                "root)")
+                continue
+            lines = src.read_text().splitlines()
+            sels = [sel for s, sel in pasted if s == src]
+            said = int(count) if count.isdigit() else \
+                NUMBERS.index(count.lower()) if count.lower() in NUMBERS else None
+            if said is not None and said != len(sels):
+                problems.append(f"{claim}, but it includes {len(sels)} excerpt(s) of it")
+            spans = [shown_span(lines, sel) for sel in sels]
+            if not sels or None in spans:
+                continue  # none to check, or include_problems says what cannot be included
+            for (sel_a, (a0, a1)), (sel_b, (b0, _b1)) in zip(zip(sels, spans),
+                                                          zip(sels[1:], spans[1:])):
+                if b0 <= a1:
+                    how = "overlaps" if b0 >= a0 else "comes before"
+                    problems.append(f"{claim}, but `{sel_b or '(whole)'}` (from line {b0 + 1}) "
+                                    f"{how} `{sel_a or '(whole)'}` (lines {a0 + 1}-{a1 + 1}) in "
+                                    "the file: show the excerpts in the file's order (or move "
+                                    "the code to the page's)")
+            rest = left_over(lines, spans)
+            if rest:
+                numbers = ", ".join(str(i + 1) for i in rest[:8]) + (" ..." if len(rest) > 8 else "")
+                problems.append(f"{claim}, but no excerpt shows its line(s) {numbers} "
+                                f"({lines[rest[0]].strip()[:60]!r}): anchor them, or show the "
+                                "file whole")
+    for src, shown_in in sorted(listings.items()):
+        if STEPS not in src.parents or src in claimed or len(shown_in) < 2:
+            continue
+        lines = src.read_text().splitlines()
+        tests = next((i for i, l in enumerate(lines) if l.startswith("#[cfg(test)]")), len(lines))
+        needed = lines[:tests]
+        whole = False
+        for _md, sels in shown_in:
+            spans = [shown_span(lines, sel) for sel in sels]
+            if None not in spans and not left_over(needed, [(a, min(b, tests - 1))
+                                                            for a, b in spans]):
+                whole = True
+        if not whole:
+            pages = ", ".join(dict.fromkeys(str(md.relative_to(ROOT)) for md, _ in shown_in))
+            problems.append(f"{src.relative_to(ROOT)} is shown in {len(shown_in)} excerpts "
+                            f"({pages}) and never whole: say where the rest is. If the excerpts "
+                            f"add up to the file, say so on the page (\"These {len(shown_in)} "
+                            "excerpts, in order, are the whole of `"
+                            f"{src.relative_to(ROOT)}`.\"), and the build checks it; else show "
+                            "the file whole")
     return problems

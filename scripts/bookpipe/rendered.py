@@ -88,7 +88,8 @@ def source_archive_problems() -> list[str]:
         target = (intro.parent / href).resolve()
         if not target.is_file():
             problems.append(f"introduction.html links to {href}, which the rendered book does not "
-                            f"hold: `just build` writes it (`scripts/book sources {HTML}`)")
+                            f"hold: `scripts/book prepare` (the first step of `just build` and `just "
+                            f"serve`) writes it into book/, and mdbook copies it from there")
             continue
         try:
             with tarfile.open(target) as tar:

@@ -1,6 +1,13 @@
 """The book's sources as one archive beside the rendered pages, which the introduction links to:
 the repository has no public address, so the rendered book carries what it was built from.
 
+`scripts/book prepare` (the first step of `just build` and of `just serve`) writes it into book/,
+the pages' own folder, which git ignores it in: mdbook copies every file of that folder but the
+pages into the rendered book, on every build and on every rebuild of `mdbook serve` (which first
+empties its output folder, so an archive written there would be gone after the first edit). mdbook
+serve's watcher skips what git ignores, so writing it starts no rebuild. While `just serve` runs, an
+edit under steps/ prepares the book again and rewrites it; an edit of a page alone does not.
+
 The archive holds the files git tracks, and the new ones it would (not ignored), as the working
 tree holds them (an edit not yet committed included, so that it matches the pages beside it),
 under one top folder. Outside a git checkout (a reader's unpacked archive) it holds every file but
@@ -14,6 +21,8 @@ from pathlib import Path
 from .config import ROOT, Fail
 
 ARCHIVE = "python-modules-in-rust.tar.gz"
+# The archive's temporary file while it is written (ignored by git too, see .gitignore).
+TEMPORARY = (".sources-", ".tmp")
 TOP = "python-modules-in-rust"
 # What a folder holds that is not a source, when there is no git to ask.
 NOT_SOURCES = {".git", "target", ".venv", "node_modules", "__pycache__", ".pytest_cache",
@@ -35,8 +44,10 @@ def archived_files() -> list[str]:
         for dirpath, dirnames, filenames in os.walk(ROOT):
             dirnames[:] = sorted(d for d in dirnames if d not in NOT_SOURCES)
             names += [os.path.relpath(os.path.join(dirpath, f), ROOT) for f in filenames]
-    # A file deleted but not yet committed is left out, as the working tree has it.
-    return sorted(n for n in names if os.path.lexists(ROOT / n))
+    # A file deleted but not yet committed is left out, as the working tree has it; so is the
+    # archive itself (and its temporary file), which book/ holds once it is written.
+    return sorted(n for n in names if os.path.lexists(ROOT / n) and n != f"book/{ARCHIVE}"
+                  and not (n.startswith(f"book/{TEMPORARY[0]}") and n.endswith(TEMPORARY[1])))
 
 
 def write_archive(folder: Path) -> Path:
@@ -46,7 +57,7 @@ def write_archive(folder: Path) -> Path:
     import tempfile
     if not folder.is_dir():
         raise Fail(f"{folder} is not a folder: render the book first (`just build`)")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".sources-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMPORARY[0], suffix=TEMPORARY[1])
     os.close(fd)
     try:
         with tarfile.open(tmp, "w:gz") as tar:
@@ -58,3 +69,9 @@ def write_archive(folder: Path) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return folder / ARCHIVE
+
+
+def write_served() -> Path:
+    """Write the archive into book/, from where mdbook copies it beside the pages."""
+    from .config import BOOK_SRC
+    return write_archive(BOOK_SRC)

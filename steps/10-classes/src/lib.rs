@@ -117,85 +117,6 @@ impl RingObject {
 }
 // ANCHOR_END: layout
 
-// ANCHOR: borrow
-/// A shared borrow of an instance's `Ring`, released when dropped.
-struct Shared<'a> {
-    flag: &'a Cell<isize>,
-    ring: &'a Ring,
-}
-
-/// The exclusive borrow.
-struct Exclusive<'a> {
-    flag: &'a Cell<isize>,
-    ring: &'a mut Ring,
-}
-
-impl Drop for Shared<'_> {
-    fn drop(&mut self) {
-        self.flag.set(self.flag.get() - 1);
-    }
-}
-
-impl Drop for Exclusive<'_> {
-    fn drop(&mut self) {
-        self.flag.set(0);
-    }
-}
-
-/// Borrows the `Ring` of `obj` shared, or raises `RuntimeError` if it is borrowed exclusively
-/// (`ValueError` if it holds no value).
-///
-/// # Safety
-/// `obj` is a live instance of `Ring` (or of a subclass) and the GIL is held for `'a`.
-unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
-    let this = obj.cast::<RingObject>();
-    // SAFETY: the caller's promise. References are made to the fields only, never to the
-    // header, which CPython writes (reference counts).
-    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
-    let Some(ring) = value else { return never_written() };
-    if flag.get() < 0 && !cfg!(feature = "naive") {
-        return already_borrowed();
-    }
-    flag.set(flag.get() + 1);
-    // SAFETY: the value was written, and the flag says no `&mut Ring` exists, and none can be
-    // made until this is dropped.
-    Some(Shared { flag, ring: unsafe { &*ring } })
-}
-
-/// Borrows the `Ring` of `obj` exclusively, or raises `RuntimeError` if it is borrowed at all
-/// (`ValueError` if it holds no value).
-///
-/// # Safety
-/// As for `borrow`.
-unsafe fn borrow_mut<'a>(obj: *mut PyObject) -> Option<Exclusive<'a>> {
-    let this = obj.cast::<RingObject>();
-    // SAFETY: as in `borrow`.
-    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
-    let Some(ring) = value else { return never_written() };
-    if flag.get() != 0 && !cfg!(feature = "naive") {
-        return already_borrowed();
-    }
-    flag.set(-1);
-    // SAFETY: the value was written, and the flag says no other reference to it exists, and
-    // none can be made until this is dropped.
-    Some(Exclusive { flag, ring: unsafe { &mut *ring } })
-}
-
-fn already_borrowed<T>() -> Option<T> {
-    // SAFETY: called with the GIL held (from the borrow functions); the message is a C string.
-    unsafe { PyErr_SetString(PyExc_RuntimeError, c"Ring is already borrowed".as_ptr()) };
-    None
-}
-
-/// An instance that did not come from `ring_new` (made by `tp_alloc` alone, through the C API)
-/// has no value to read.
-fn never_written<T>() -> Option<T> {
-    // SAFETY: as in `already_borrowed`.
-    unsafe { PyErr_SetString(PyExc_ValueError, c"Ring was never initialised".as_ptr()) };
-    None
-}
-// ANCHOR_END: borrow
-
 // ANCHOR: new
 /// `Ring(capacity)`: `tp_new`. Allocates the object with the type's `tp_alloc` and writes the
 /// fields after the header. There is no `tp_init`: the value is written here, exactly once.
@@ -437,51 +358,6 @@ unsafe fn drop_value(ring: *mut Ring) {
 }
 // ANCHOR_END: trashcan
 
-// ANCHOR: gc
-/// `tp_traverse`: tells the cycle GC every object this one holds a reference to: each item, and
-/// the type (a heap type's instances must visit it, since CPython 3.9).
-unsafe extern "C" fn ring_traverse(
-    obj: *mut PyObject,
-    visit: visitproc,
-    arg: *mut c_void,
-) -> c_int {
-    let this = obj.cast::<RingObject>();
-    // SAFETY: the GC calls this with the GIL held, for a live instance. No exclusive borrow is
-    // live while a collection can start (push and clear run no Python code while they hold one),
-    // so reading the Ring through a shared reference is sound whatever the flag says.
-    if let Some(ring) = unsafe { RingObject::value(this) } {
-        for item in unsafe { &(*ring).items } {
-            // SAFETY: `visit` is the GC's callback, called with objects we hold references to.
-            let found = unsafe { visit(item.0.as_ptr(), arg) };
-            if found != 0 {
-                return found;
-            }
-        }
-    }
-    // SAFETY: as above; an instance holds a reference to its type.
-    unsafe { visit(Py_TYPE(obj).cast(), arg) }
-}
-
-/// `tp_clear`: the GC found this object in unreachable garbage and breaks the cycle by dropping
-/// the items. The items are taken out first and released after the borrow ends, because
-/// releasing them can run Python code.
-unsafe extern "C" fn ring_clear(obj: *mut PyObject) -> c_int {
-    // SAFETY: a live instance, GIL held. A borrowed ring is left as it is (the GC tolerates a
-    // tp_clear that does not break the cycle; an object in use is not garbage anyway), and so
-    // is one with no value.
-    let taken = match unsafe { borrow_mut(obj) } {
-        Some(ring) => mem::take(&mut ring.ring.items),
-        None => {
-            // SAFETY: GIL held; drop the error borrow_mut set.
-            unsafe { PyErr_Clear() };
-            return 0;
-        }
-    };
-    drop(taken);
-    0
-}
-// ANCHOR_END: gc
-
 // ANCHOR: methods
 /// `r.push(item)`, METH_FASTCALL: the arguments arrive as a C array, without a tuple.
 unsafe extern "C" fn ring_push(
@@ -575,6 +451,85 @@ unsafe extern "C" fn ring_len(obj: *mut PyObject) -> Py_ssize_t {
     }
 }
 // ANCHOR_END: methods
+
+// ANCHOR: borrow
+/// A shared borrow of an instance's `Ring`, released when dropped.
+struct Shared<'a> {
+    flag: &'a Cell<isize>,
+    ring: &'a Ring,
+}
+
+/// The exclusive borrow.
+struct Exclusive<'a> {
+    flag: &'a Cell<isize>,
+    ring: &'a mut Ring,
+}
+
+impl Drop for Shared<'_> {
+    fn drop(&mut self) {
+        self.flag.set(self.flag.get() - 1);
+    }
+}
+
+impl Drop for Exclusive<'_> {
+    fn drop(&mut self) {
+        self.flag.set(0);
+    }
+}
+
+/// Borrows the `Ring` of `obj` shared, or raises `RuntimeError` if it is borrowed exclusively
+/// (`ValueError` if it holds no value).
+///
+/// # Safety
+/// `obj` is a live instance of `Ring` (or of a subclass) and the GIL is held for `'a`.
+unsafe fn borrow<'a>(obj: *mut PyObject) -> Option<Shared<'a>> {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: the caller's promise. References are made to the fields only, never to the
+    // header, which CPython writes (reference counts).
+    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
+    let Some(ring) = value else { return never_written() };
+    if flag.get() < 0 && !cfg!(feature = "naive") {
+        return already_borrowed();
+    }
+    flag.set(flag.get() + 1);
+    // SAFETY: the value was written, and the flag says no `&mut Ring` exists, and none can be
+    // made until this is dropped.
+    Some(Shared { flag, ring: unsafe { &*ring } })
+}
+
+/// Borrows the `Ring` of `obj` exclusively, or raises `RuntimeError` if it is borrowed at all
+/// (`ValueError` if it holds no value).
+///
+/// # Safety
+/// As for `borrow`.
+unsafe fn borrow_mut<'a>(obj: *mut PyObject) -> Option<Exclusive<'a>> {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: as in `borrow`.
+    let (flag, value) = unsafe { (&(*this).borrow, RingObject::value(this)) };
+    let Some(ring) = value else { return never_written() };
+    if flag.get() != 0 && !cfg!(feature = "naive") {
+        return already_borrowed();
+    }
+    flag.set(-1);
+    // SAFETY: the value was written, and the flag says no other reference to it exists, and
+    // none can be made until this is dropped.
+    Some(Exclusive { flag, ring: unsafe { &mut *ring } })
+}
+
+fn already_borrowed<T>() -> Option<T> {
+    // SAFETY: called with the GIL held (from the borrow functions); the message is a C string.
+    unsafe { PyErr_SetString(PyExc_RuntimeError, c"Ring is already borrowed".as_ptr()) };
+    None
+}
+
+/// An instance that did not come from `ring_new` (made by `tp_alloc` alone, through the C API)
+/// has no value to read.
+fn never_written<T>() -> Option<T> {
+    // SAFETY: as in `already_borrowed`.
+    unsafe { PyErr_SetString(PyExc_ValueError, c"Ring was never initialised".as_ptr()) };
+    None
+}
+// ANCHOR_END: borrow
 
 // ANCHOR: repr
 /// `repr(r)`: `Ring(3, [1, 2, 3])`, with the name of the object's own type (a subclass's). A
@@ -678,26 +633,6 @@ unsafe fn ring_eq(a: *mut PyObject, b: *mut PyObject) -> Option<bool> {
     }
 }
 // ANCHOR_END: richcompare
-
-// ANCHOR: defining
-/// The `Ring` type that `ty` is or derives from. A slot function is given no defining class,
-/// and `PyType_GetModuleByDef` (which finds it) is in the stable ABI only from 3.13, so on the
-/// 3.10 baseline we walk the base types ourselves, recognising ours by its `tp_dealloc`: a
-/// Python subclass has CPython's own. The type found is this interpreter's.
-///
-/// # Safety
-/// `ty` is `Ring` or a subclass of it, and the GIL is held.
-unsafe fn ring_type_of(mut ty: *mut PyTypeObject) -> *mut PyTypeObject {
-    let ours = ring_dealloc as destructor as *mut c_void;
-    // SAFETY: the caller's promise: the walk ends at Ring, before it could reach NULL.
-    unsafe {
-        while PyType_GetSlot(ty, Py_tp_dealloc) != ours {
-            ty = PyType_GetSlot(ty, Py_tp_base).cast();
-        }
-    }
-    ty
-}
-// ANCHOR_END: defining
 
 // ANCHOR: spec
 static mut METHODS: [PyMethodDef; 4] = [
@@ -863,4 +798,69 @@ fn minor_version() -> u32 {
     minor.iter().take_while(|b| b.is_ascii_digit()).fold(0, |n, b| n * 10 + u32::from(b - b'0'))
 }
 // ANCHOR_END: module
+
+// ANCHOR: gc
+/// `tp_traverse`: tells the cycle GC every object this one holds a reference to: each item, and
+/// the type (a heap type's instances must visit it, since CPython 3.9).
+unsafe extern "C" fn ring_traverse(
+    obj: *mut PyObject,
+    visit: visitproc,
+    arg: *mut c_void,
+) -> c_int {
+    let this = obj.cast::<RingObject>();
+    // SAFETY: the GC calls this with the GIL held, for a live instance. No exclusive borrow is
+    // live while a collection can start (push and clear run no Python code while they hold one),
+    // so reading the Ring through a shared reference is sound whatever the flag says.
+    if let Some(ring) = unsafe { RingObject::value(this) } {
+        for item in unsafe { &(*ring).items } {
+            // SAFETY: `visit` is the GC's callback, called with objects we hold references to.
+            let found = unsafe { visit(item.0.as_ptr(), arg) };
+            if found != 0 {
+                return found;
+            }
+        }
+    }
+    // SAFETY: as above; an instance holds a reference to its type.
+    unsafe { visit(Py_TYPE(obj).cast(), arg) }
+}
+
+/// `tp_clear`: the GC found this object in unreachable garbage and breaks the cycle by dropping
+/// the items. The items are taken out first and released after the borrow ends, because
+/// releasing them can run Python code.
+unsafe extern "C" fn ring_clear(obj: *mut PyObject) -> c_int {
+    // SAFETY: a live instance, GIL held. A borrowed ring is left as it is (the GC tolerates a
+    // tp_clear that does not break the cycle; an object in use is not garbage anyway), and so
+    // is one with no value.
+    let taken = match unsafe { borrow_mut(obj) } {
+        Some(ring) => mem::take(&mut ring.ring.items),
+        None => {
+            // SAFETY: GIL held; drop the error borrow_mut set.
+            unsafe { PyErr_Clear() };
+            return 0;
+        }
+    };
+    drop(taken);
+    0
+}
+// ANCHOR_END: gc
+
+// ANCHOR: defining
+/// The `Ring` type that `ty` is or derives from. A slot function is given no defining class,
+/// and `PyType_GetModuleByDef` (which finds it) is in the stable ABI only from 3.13, so on the
+/// 3.10 baseline we walk the base types ourselves, recognising ours by its `tp_dealloc`: a
+/// Python subclass has CPython's own. The type found is this interpreter's.
+///
+/// # Safety
+/// `ty` is `Ring` or a subclass of it, and the GIL is held.
+unsafe fn ring_type_of(mut ty: *mut PyTypeObject) -> *mut PyTypeObject {
+    let ours = ring_dealloc as destructor as *mut c_void;
+    // SAFETY: the caller's promise: the walk ends at Ring, before it could reach NULL.
+    unsafe {
+        while PyType_GetSlot(ty, Py_tp_dealloc) != ours {
+            ty = PyType_GetSlot(ty, Py_tp_base).cast();
+        }
+    }
+    ty
+}
+// ANCHOR_END: defining
 // ANCHOR_END: all

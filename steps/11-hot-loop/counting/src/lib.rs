@@ -195,7 +195,6 @@ struct Tables([[u32; 256]; 4]);
 
 /// The words between two looks at `stop`: 1 MiB.
 const CHUNK_WORDS: usize = 1 << 17;
-// ANCHOR_END: all
 
 #[cfg(test)]
 mod tests {
@@ -297,3 +296,4 @@ mod tests {
         assert_eq!(empty.split(3).len(), 3);
     }
 }
+// ANCHOR_END: all

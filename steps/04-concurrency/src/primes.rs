@@ -57,7 +57,8 @@ pub unsafe extern "C" fn count_primes(
         let Some(n) = parse_n(args, c"L:count_primes") else {
             return ptr::null_mut();
         };
-        let count = timed(|| primes_below(n)); // we hold the GIL all along: no other thread runs
+        // We hold the GIL all along: no other Python thread runs while we count.
+        let count = timed(|| primes_below(n));
         // SAFETY: we hold the GIL.
         unsafe { PyLong_FromSize_t(count) }
     })

@@ -155,6 +155,74 @@ def test_results_and_threads():
     assert out == "1 25 25 42\nTrue\n2\ntick: stopped after 0 of 1000\n0 []\n"
 
 
+
+def test_last_call_is_this_threads_last_counting_call():
+    """last_call() is per thread: None before the thread's first counting call, then the start and
+    end of its last one (a call refused for its argument notes nothing), on one clock for all."""
+    out = ok("""
+        import threading
+
+        print(foo.last_call())
+        foo.count_primes(10_000)
+        first = foo.last_call()
+        start, end = first
+        print(type(start).__name__, type(end).__name__, 0 <= start <= end)
+        try:
+            foo.count_primes_nogil(-1)
+        except ValueError:
+            pass
+        print(foo.last_call() == first)
+        seen = []
+        other = threading.Thread(target=lambda: seen.append(foo.last_call()))
+        other.start()
+        other.join()
+        print(seen)
+        foo.count_primes_nogil(10_000)
+        print(end <= foo.last_call()[0] <= foo.last_call()[1])
+    """)
+    assert out == "None\nint int True\nTrue\n[None]\nTrue\n"
+
+
+@pytest.mark.parametrize("cores", ["one core", "every core"])
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_calls_holding_the_gil_never_overlap(version, cores):
+    """What the page's `overlap` output claims, from more threads and calls: holding the GIL, no
+    two calls' in-call intervals overlap, under any load; releasing it, calls from two threads do,
+    on one core as on several (the system shares the core between the two threads)."""
+    out = ok(f"""
+        import os, threading
+
+        if {cores == "one core"}:  # as on a machine with one core: this thread and those it starts
+            os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})
+
+        def spans(function, threads, calls):
+            found = [[] for _ in range(threads)]
+            ready = threading.Barrier(threads)
+
+            def work(mine):
+                ready.wait()
+                for _ in range(calls):
+                    function(20_000)
+                    mine.append(foo.last_call())
+
+            workers = [threading.Thread(target=work, args=(mine,)) for mine in found]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            return sorted(span for mine in found for span in mine)
+
+        def overlapping(spans):  # sorted by start: any overlap shows between neighbours
+            return sum(end > start for (_, end), (start, _) in zip(spans, spans[1:]))
+
+        held = spans(foo.count_primes, 4, 50)
+        print(len(held), overlapping(held))
+        released = spans(foo.count_primes_nogil, 2, 50)
+        print(len(released), overlapping(released) > 0)
+    """, python_or_skip(version))
+    assert out == "200 0\n100 True\n"
+
+
 # ---------------------------------------------------------------------------------------------
 # Exiting while threads are alive
 

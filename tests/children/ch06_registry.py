@@ -37,6 +37,7 @@ VALID_ARGS: dict[str, tuple] = {
     "gil": (),
     "count_primes": (1100,),
     "count_primes_nogil": (1100,),
+    "last_call": (),
     "sleep": (0,),
 }
 

@@ -103,7 +103,7 @@ const fn def(name: &'static CStr, f: Function, flags: c_int, doc: &'static CStr)
 }
 
 // ANCHOR: methods
-static mut METHODS: [PyMethodDef; 11] = [
+static mut METHODS: [PyMethodDef; 12] = [
     def(c"sum", sum, METH_VARARGS, c"Add two numbers."),
     def(c"tick", threads::tick, METH_VARARGS,
         c"tick(count, interval_ms)\n--\n\nStart a thread that prints `tick N` count times, one every \
@@ -124,6 +124,10 @@ static mut METHODS: [PyMethodDef; 11] = [
     def(c"count_primes_nogil", primes::count_primes_nogil, METH_VARARGS,
         c"count_primes_nogil(n)\n--\n\nThe number of primes below n (0 to 1000000), computed with \
           the GIL released."),
+    def(c"last_call", primes::last_call, METH_NOARGS,
+        c"last_call()\n--\n\nWhen this thread's last call of count_primes or count_primes_nogil \
+          began and ended: (start, end), in nanoseconds on a clock that all threads share. None \
+          before the first call."),
     def(c"sleep", primes::sleep, METH_VARARGS,
         c"sleep(ms)\n--\n\nSleep for ms milliseconds (0 to 1000) with the GIL released."),
     def(c"threads", threads::count, METH_NOARGS,

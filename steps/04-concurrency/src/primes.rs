@@ -1,11 +1,13 @@
 // ANCHOR: all
-//! CPU-bound work, in two versions: one holds the GIL, the other releases it. And a sleep that
-//! releases it while blocking.
+//! CPU-bound work, in two versions: one holds the GIL, the other releases it; each notes when its
+//! call began and ended. And a sleep that releases the GIL while blocking.
 
+use std::cell::Cell;
 use std::ffi::c_longlong;
 use std::ptr;
+use std::sync::LazyLock;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3_ffi::*;
 
@@ -55,7 +57,8 @@ pub unsafe extern "C" fn count_primes(
         let Some(n) = parse_n(args, c"L:count_primes") else {
             return ptr::null_mut();
         };
-        let count = primes_below(n); // all along, we hold the GIL: no other Python thread runs
+        // We hold the GIL all along: no other Python thread runs while we count.
+        let count = timed(|| primes_below(n));
         // SAFETY: we hold the GIL.
         unsafe { PyLong_FromSize_t(count) }
     })
@@ -70,12 +73,44 @@ pub unsafe extern "C" fn count_primes_nogil(
             return ptr::null_mut();
         };
         // SAFETY: Python called us, so we hold the GIL; the work touches no Python object.
-        let count = unsafe { without_gil(|| primes_below(n)) };
+        let count = timed(|| unsafe { without_gil(|| primes_below(n)) });
         // SAFETY: we hold the GIL again.
         unsafe { PyLong_FromSize_t(count) }
     })
 }
 // ANCHOR_END: two-versions
+
+// ANCHOR: last-call
+thread_local! {
+    /// When this thread's last call of a counting function began and ended (see `timed`).
+    static LAST_CALL: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+}
+
+/// The instant that every thread's nanoseconds count from, so that two threads' figures compare.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn nanos() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Runs the body of a counting function and notes, for `last_call()`, when it began and ended.
+/// Both instants are read with the GIL held: the call has it on entry, and takes it back before
+/// returning.
+fn timed<T>(body: impl FnOnce() -> T) -> T {
+    let start = nanos();
+    let value = body();
+    LAST_CALL.set(Some((start, nanos())));
+    value
+}
+
+pub unsafe extern "C" fn last_call(_module: *mut PyObject, _args: *mut PyObject) -> *mut PyObject {
+    entry(|| match LAST_CALL.get() {
+        // SAFETY: Python called us, so we hold the GIL; "(KK)" reads two unsigned long longs.
+        Some((start, end)) => unsafe { Py_BuildValue(c"(KK)".as_ptr(), start, end) },
+        None => none(),
+    })
+}
+// ANCHOR_END: last-call
 
 // ANCHOR: sleep
 pub unsafe extern "C" fn sleep(_module: *mut PyObject, args: *mut PyObject) -> *mut PyObject {

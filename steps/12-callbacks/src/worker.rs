@@ -331,6 +331,10 @@ unsafe fn work(f: Carried, n: usize) {
             PyGILState_Release(gil);
         }
     }
+    if CLOSED.load(Ordering::Acquire) {
+        // At exit, attach no more: the reference to `f` is left to the interpreter's end.
+        return;
+    }
     // SAFETY: as above: attach to release our reference.
     unsafe {
         let gil = PyGILState_Ensure();
@@ -366,6 +370,7 @@ pub unsafe extern "C" fn stop_workers(_module: *mut PyObject, _: *mut PyObject) 
 /// before the interpreter starts to finalise (CPython runs `atexit` hooks first).
 unsafe extern "C" fn at_exit(module: *mut PyObject, unused: *mut PyObject) -> *mut PyObject {
     CLOSED.store(true, Ordering::Release);
+    STOP.store(true, Ordering::Release);
     // SAFETY: called by atexit, with the GIL held: released while the `from_thread` threads
     // finish the call they are making (they need the GIL for it), then taken back.
     unsafe {

@@ -91,6 +91,17 @@ VALID_ARGS.update({"live": ()})
 # calling thread, so a million calls stay cheap; the threads' path is tested by
 # tests/test_ch11_hist.py).
 VALID_ARGS.update({"histogram": (b"bytes to count, 123456",), "parity": (b"bytes to fold, 123456",)})
+# Chapter 12: callbacks. call_n(f, n) calls f n times (a count, so a small int); total sums an
+# iterable's ints; from_thread and start_worker start a Rust thread (with a count of 0 it calls
+# nothing back: a million calls stay cheap); stop_workers joins start_worker's threads.
+VALID_ARGS.update({
+    "call_n": (abs, 3),
+    "total": ([20000, 30000],),
+    "from_thread": (abs, 0, False),
+    "start_worker": (abs, 0),
+    "stop_workers": (),
+    "apis": (),
+})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the
@@ -136,6 +147,9 @@ HOSTILE_INT_LIMIT: dict[str, int] = {
     "count_primes_nogil": 10_000,
     "sleep": 2,  # milliseconds
     "add_from_threads": 5,  # threads started per call
+    "call_n": 1000,  # calls made
+    "from_thread": 5,  # calls made from the thread
+    "start_worker": 5,  # calls made from the thread
 }
 
 # Functions whose valid calls are too slow for the leak test's million calls, with the number they
@@ -145,13 +159,16 @@ LEAK_CALLS: dict[str, int] = {
     "every": 20_000,  # each call starts an OS thread that takes the GIL (about 100 µs)
     "gil": 20_000,  # each call starts an OS thread and hands the GIL to it (about 50 µs)
     "add_from_threads": 20_000,  # each call starts two OS threads that take the GIL
+    "from_thread": 20_000,  # each call starts an OS thread and waits for it, the GIL released
+    "start_worker": 20_000,  # each call starts an OS thread, which attaches once to let f go
 }
 
 # Modules whose functions leave threads running after they return, with the function that waits
 # for those threads: the leak test calls it before each reading, so that the threads' own
 # references and stacks are not counted as (or do not hide) a leak.
 SETTLE: dict[str, str] = {
-    "foo": "join",  # chapter 4's foo; the other chapters' foo modules have no join and start no threads
+    "foo": "join",
+    "callbacks": "stop_workers",  # chapter 12: start_worker's threads  # chapter 4's foo; the other chapters' foo modules have no join and start no threads
 }
 
 # Functions whose valid arguments must include a small int (cached by the interpreter, so its
@@ -163,6 +180,9 @@ UNTRACKED_ARGS_OK: dict[str, str] = {
     "sleep": "its one argument is milliseconds to sleep, so 0 is the only cheap valid value",
     "add_from_threads": "its one argument is a number of threads to start: a large one is slow",
     "describe": "its `flag` must be a bool, and True is a single shared object",
+    "call_n": "its second argument is how many calls to make: a large one is slow",
+    "from_thread": "a count of 0 calls and the flag False keep a million calls cheap",
+    "start_worker": "a count of 0 calls is what keeps a million calls cheap",
 }
 
 WHERE = "tests/children/ch06_registry.py (VALID_ARGS)"

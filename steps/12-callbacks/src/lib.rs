@@ -1,0 +1,1 @@
+//! Placeholder: the chapter's main crate (the raw half) replaces it.

@@ -45,6 +45,14 @@ pymodule::class! {
             self.changes += 1;
             Ok(())
         }
+        /// Call `f(item)` for each item, oldest first, holding a shared borrow of the ring (a
+        /// callback that pushes gets `RuntimeError`); returns how many calls.
+        fn each(&self, gil: Gil<'_>, f: Callable<'_>) -> Result<u64, PyErr> {
+            for item in &self.items {
+                f.call(gil, (item,))?;
+            }
+            Ok(self.items.len() as u64)
+        }
         fn __len__(&self) -> usize {
             self.items.len()
         }
@@ -106,15 +114,6 @@ pymodule::module! {
         /// `f(a, b, n)`, with `n` a Rust integer.
         fn apply3(m: Module<'_, ()>, f: Callable<'_>, a: Py, b: Py, n: i64) -> Result<Py, PyErr> {
             f.call(m.gil(), (a, &b, n))
-        }
-        /// Call `f(item)` for each item of `ring`, oldest first, holding a shared borrow of
-        /// it: a callback that pushes gets `RuntimeError`. Returns how many calls.
-        fn each(m: Module<'_, ()>, ring: Obj<Ring>, f: Callable<'_>) -> Result<u64, PyErr> {
-            let items = ring.borrow(m.gil())?;
-            for item in &items.items {
-                f.call(m.gil(), (item,))?;
-            }
-            Ok(items.items.len() as u64)
         }
     }
 }

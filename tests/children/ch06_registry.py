@@ -90,6 +90,13 @@ VALID_ARGS.update({"live": ()})
 # calling thread, so a million calls stay cheap; the threads' path is tested by
 # tests/test_ch11_hist.py).
 VALID_ARGS.update({"histogram": (b"bytes to count, 123456",), "parity": (b"bytes to fold, 123456",)})
+# Chapter 12 (the helper's half): helper_callbacks calls what it is given, with its arguments; a
+# built-in callable keeps a million calls cheap. Its Ring and RingIter are tested by
+# tests/test_ch12_helper.py (callbacks that raise, re-enter, mutate the ring, interrupt).
+VALID_ARGS.update({
+    "helper_callbacks.apply": (str, 12345),
+    "helper_callbacks.apply3": (slice, "start here", "stop here", 5000),
+})
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
 # the hostile-input test, its result must equal, in value and type, what the model returns for the
@@ -178,7 +185,10 @@ TYPE_ARGS: dict[str, tuple] = {
     "PanicException": ("a message",),
     "ParseError": ("a message",),
     "TallyOverflow": ("a message",),
-    "Ring": (3,),  # chapter 10's three Rings: the capacity
+    "Ring": (3,),  # chapter 10's three Rings and chapter 12's helper_callbacks.Ring: the capacity
+    # Chapter 12: a Ring's iterator has no __new__ (only iter(ring) makes one): every call from
+    # Python is a TypeError, which the kinds accept.
+    "RingIter": (),
 }
 
 # Container types, with the method that stores one object in an instance: the deep-nesting kind

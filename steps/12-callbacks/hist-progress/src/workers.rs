@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use counting::Bytes;
 use pyo3_ffi::*;
@@ -83,6 +83,8 @@ pub unsafe fn run<'a, R: Send>(
 ) -> Result<Vec<R>, Stopped> {
     let stop = AtomicBool::new(false);
     let next = AtomicUsize::new(0);
+    // The bytes of the pieces that have ended, for the progress reports.
+    let counted = AtomicUsize::new(0);
     // SAFETY: the caller's promise.
     let mut gil = unsafe { Released::new() };
     let mut stopped = None;
@@ -91,6 +93,7 @@ pub unsafe fn run<'a, R: Send>(
         let mut workers = Vec::new();
         for k in 0..threads.min(pieces.len()) {
             let (done, stop, next, pieces, work) = (done.clone(), &stop, &next, &pieces, &work);
+            let counted = &counted;
             let started =
                 thread::Builder::new().name(format!("hist-{k}")).spawn_scoped(scope, move || {
                     let mut mine = Vec::new();
@@ -99,9 +102,9 @@ pub unsafe fn run<'a, R: Send>(
                             Some(result) => mine.push(result),
                             None => break, // stopped
                         }
-                        let _ = done.send(Some(piece.len()));
+                        counted.fetch_add(piece.len(), Relaxed);
                     }
-                    let _ = done.send(None);
+                    let _ = done.send(());
                     mine
                 });
             match started {
@@ -116,23 +119,21 @@ pub unsafe fn run<'a, R: Send>(
         drop(done);
         // ANCHOR: poll
         let mut running = workers.len();
-        let (mut bytes, mut reported, mut visited) = (0, 0, Instant::now());
+        let mut reported = 0;
         while running > 0 && stopped.is_none() {
-            match finished.recv_timeout(POLL.saturating_sub(visited.elapsed())) {
-                Ok(Some(n)) => bytes += n,
-                Ok(None) => running -= 1,
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break, // a worker panicked
-            }
-            // Every POLL, whether pieces end faster than that or not.
-            if visited.elapsed() >= POLL {
-                let done = (bytes > reported).then_some(bytes);
-                if gil.raised(done, &mut progress) {
-                    // (The broken variant forgets to tell the workers.)
-                    stop.store(!cfg!(feature = "broken"), Relaxed);
-                    stopped = Some(Stopped::Raised);
+            match finished.recv_timeout(POLL) {
+                Ok(()) => running -= 1,
+                Err(RecvTimeoutError::Timeout) => {
+                    let bytes = counted.load(Relaxed);
+                    let done = (bytes > reported).then_some(bytes);
+                    if gil.raised(done, &mut progress) {
+                        // (The broken variant forgets to tell the workers.)
+                        stop.store(!cfg!(feature = "broken"), Relaxed);
+                        stopped = Some(Stopped::Raised);
+                    }
+                    reported = bytes;
                 }
-                (reported, visited) = (bytes, Instant::now());
+                Err(RecvTimeoutError::Disconnected) => break, // a worker panicked
             }
         }
         // ANCHOR_END: poll

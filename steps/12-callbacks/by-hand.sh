@@ -5,14 +5,16 @@ set -e
 # --- the helper's part (book/ch12-helper-callbacks.md, branch ch12b) ---
 # A release build of the helper's module (chapter 7 says why a measure needs it).
 (cd steps && cargo build --release -p step12-helper-callbacks -p step12-hist-progress \
-    -p step12-hist-progress-broken)
+    -p step12-hist-progress-broken -p step12-pyo3-callbacks)
 mkdir -p target/run/12 && cd target/run/12
 # cargo names a cdylib lib<name>.so; Python looks for <module>.abi3.so.
 mkdir -p broken
 cp ../../release/libhelper_callbacks.so helper_callbacks.abi3.so
 cp ../../release/libhist_progress.so hist_progress.abi3.so
 cp ../../release/libhist_progress_broken.so broken/hist_progress.abi3.so
-cp ../../../steps/12-callbacks/py/helper_tour.py ../../../steps/12-callbacks/py/progress.py .
+cp ../../release/libpyo3_callbacks.so pyo3_callbacks.abi3.so
+cp ../../../steps/12-callbacks/py/helper_tour.py ../../../steps/12-callbacks/py/progress.py \
+    ../../../steps/12-callbacks/py/pyo3_tour.py .
 # The module and the helper as a crate of their own, for the macros' expansion.
 mkdir -p helper-expand/src helper-expand/pymodule/src
 cp ../../../steps/12-callbacks/helper-callbacks/expand/Cargo.toml ../../../steps/Cargo.lock helper-expand/

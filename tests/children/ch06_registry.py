@@ -96,6 +96,9 @@ VALID_ARGS.update({"histogram": (b"bytes to count, 123456",), "parity": (b"bytes
 VALID_ARGS.update({
     "helper_callbacks.apply": (str, 12345),
     "helper_callbacks.apply3": (slice, "start here", "stop here", 5000),
+    # The same with PyO3; from_thread(f, times) calls f from a Rust thread `times` times.
+    "pyo3_callbacks.apply": (str, 12345),
+    "from_thread": (str, 0),
 })
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
@@ -142,6 +145,7 @@ HOSTILE_INT_LIMIT: dict[str, int] = {
     "count_primes_nogil": 10_000,
     "sleep": 2,  # milliseconds
     "add_from_threads": 5,  # threads started per call
+    "from_thread": 5,  # callbacks per call, from the thread each call starts
 }
 
 # Functions whose valid calls are too slow for the leak test's million calls, with the number they
@@ -151,6 +155,7 @@ LEAK_CALLS: dict[str, int] = {
     "every": 20_000,  # each call starts an OS thread that takes the GIL (about 100 µs)
     "gil": 20_000,  # each call starts an OS thread and hands the GIL to it (about 50 µs)
     "add_from_threads": 20_000,  # each call starts two OS threads that take the GIL
+    "from_thread": 20_000,  # each call starts an OS thread
 }
 
 # Modules whose functions leave threads running after they return, with the function that waits
@@ -169,6 +174,7 @@ UNTRACKED_ARGS_OK: dict[str, str] = {
     "sleep": "its one argument is milliseconds to sleep, so 0 is the only cheap valid value",
     "add_from_threads": "its one argument is a number of threads to start: a large one is slow",
     "describe": "its `flag` must be a bool, and True is a single shared object",
+    "from_thread": "its count of calls: 0 keeps a call to starting one thread",
 }
 
 WHERE = "tests/children/ch06_registry.py (VALID_ARGS)"

@@ -21,8 +21,8 @@ SHARED = {
     "02": ["steps/build-support/Cargo.toml", "steps/build-support/src/lib.rs"],
 }
 # In a step folder: what the pipeline reads (commands, expectations) and what no page output
-# depends on (chapter 4's benchmark, run by `just bench`).
-NOT_NEEDED = {"commands.toml", "bench.py"}
+# depends on (the benchmarks, run by `just bench`: chapter 12 has two, one per half).
+NOT_NEEDED = {"commands.toml", "bench.py", "bench-helper.py"}
 
 
 def chapters() -> list[str]:

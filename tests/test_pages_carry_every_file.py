@@ -23,11 +23,11 @@ SHARED = {
     "02": ["steps/build-support/Cargo.toml", "steps/build-support/src/lib.rs"],
     "08": ["steps/Cargo.toml:lints"],
 }
-for _nn in range(2, 12):
+for _nn in range(2, 14):
     SHARED.setdefault(f"{_nn:02}", []).append(f"steps/Cargo.toml:members-{_nn:02}")
 # In a step folder: what the pipeline reads (commands, expectations) and what no page output
-# depends on (chapter 4's benchmark, run by `just bench`).
-NOT_NEEDED = {"commands.toml", "bench.py"}
+# depends on (the benchmarks, run by `just bench`: chapter 12 has two, one per half).
+NOT_NEEDED = {"commands.toml", "bench.py", "bench-helper.py"}
 
 
 def chapters() -> list[str]:

@@ -3,7 +3,9 @@ call from Rust into Python and a step of the Ring's iterator cost, in instructio
 against Python's own, and what attaching a Rust thread costs, timed. It runs py/cost.py and
 py/attach.py on the staged copies, target/book-work/stage/12 (a release build), the very files
 the page measures. It prints the lines `ratio rust-calls-python/python-calls-python:`, `ratio
-ring-iter/list-iter:` and `ratio first/later (...)`."""
+ring-iter/list-iter:` and `ratio first/later (...)`. Then it runs the helper's half,
+bench-helper.py (`just bench` runs only bench.py), whose `ratio helper-iter/raw-iter:` sets the
+helper's iterator against this half's."""
 
 import subprocess
 import sys
@@ -19,3 +21,5 @@ for script in ("cost.py", "attach.py"):
     status = subprocess.run([sys.executable, script], cwd=STAGE).returncode
     if status != 0:
         sys.exit(status)
+print()
+sys.exit(subprocess.run([sys.executable, Path(__file__).with_name("bench-helper.py")]).returncode)

@@ -97,10 +97,21 @@ VALID_ARGS.update({"histogram": (b"bytes to count, 123456",), "parity": (b"bytes
 VALID_ARGS.update({
     "call_n": (abs, 3),
     "total": ([20000, 30000],),
-    "from_thread": (abs, 0, False),
+    "callbacks.from_thread": (abs, 0, False),
     "start_worker": (abs, 0),
     "stop_workers": (),
     "apis": (),
+})
+# Chapter 12 (the helper's half): helper_callbacks calls what it is given, with its arguments; a
+# built-in callable keeps a million calls cheap. Its Ring and RingIter are tested by
+# tests/test_ch12_helper.py (callbacks that raise, re-enter, mutate the ring, interrupt). Two
+# modules have a from_thread with different arguments: the keys name their module.
+VALID_ARGS.update({
+    "helper_callbacks.apply": (str, 12345),
+    "helper_callbacks.apply3": (slice, "start here", "stop here", 5000),
+    # The same with PyO3; from_thread(f, times) calls f from a Rust thread `times` times.
+    "pyo3_callbacks.apply": (str, 12345),
+    "pyo3_callbacks.from_thread": (str, 0),
 })
 
 # Optional models: for a function listed here, whenever it returns (rather than raises) during
@@ -181,7 +192,7 @@ UNTRACKED_ARGS_OK: dict[str, str] = {
     "add_from_threads": "its one argument is a number of threads to start: a large one is slow",
     "describe": "its `flag` must be a bool, and True is a single shared object",
     "call_n": "its second argument is how many calls to make: a large one is slow",
-    "from_thread": "a count of 0 calls and the flag False keep a million calls cheap",
+    "from_thread": "a count of 0 calls (and callbacks' flag False) keeps a million calls cheap",
     "start_worker": "a count of 0 calls is what keeps a million calls cheap",
 }
 
@@ -199,7 +210,10 @@ TYPE_ARGS: dict[str, tuple] = {
     "PanicException": ("a message",),
     "ParseError": ("a message",),
     "TallyOverflow": ("a message",),
-    "Ring": (3,),  # chapter 10's three Rings: the capacity
+    "Ring": (3,),  # chapter 10's three Rings and chapter 12's helper_callbacks.Ring: the capacity
+    # Chapter 12: a Ring's iterator has no __new__ (only iter(ring) makes one): every call from
+    # Python is a TypeError, which the kinds accept.
+    "RingIter": (),
 }
 
 # Container types, with the method that stores one object in an instance: the deep-nesting kind

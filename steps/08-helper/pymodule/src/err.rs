@@ -28,14 +28,15 @@ use crate::state::header;
 /// ```
 ///
 /// It is one pointer wide, so a `Result<i64, PyErr>` comes back in two registers: `None` means
-/// that CPython has already set the exception (a C API call failed), and a box holds a new one.
+/// that CPython has already set the exception (a C API call failed), and a box holds a new one,
+/// or one that Python code raised and that the error carries (chapter 12: a callback's).
 // ANCHOR: pyerr
 pub struct PyErr(Option<Box<New>>);
 
-/// An exception to raise, of this kind, with this message.
-struct New {
-    kind: Kind,
-    message: Cow<'static, str>,
+/// An exception to raise: of this kind, with this message, or this exception object.
+enum New {
+    Make { kind: Kind, message: Cow<'static, str> },
+    Raised(crate::Py),
 }
 // ANCHOR_END: pyerr
 
@@ -58,7 +59,63 @@ pub trait Exception {
 impl PyErr {
     /// An exception of type `E` with this message, raised when the function returns it.
     pub fn new<E: Exception>(message: impl Into<Cow<'static, str>>) -> Self {
-        PyErr(Some(Box::new(New { kind: E::KIND, message: message.into() })))
+        PyErr(Some(Box::new(New::Make { kind: E::KIND, message: message.into() })))
+    }
+
+    /// Takes the exception that is set out of the thread and into the error, so that the error
+    /// can wait while other Python code runs, and raises the same object (its traceback
+    /// included) when returned. `SystemError` if none is set.
+    ///
+    /// # Safety
+    /// The GIL is held.
+    pub(crate) unsafe fn fetch() -> Self {
+        let (mut ty, mut value, mut tb) = (ptr::null_mut(), ptr::null_mut(), ptr::null_mut());
+        // SAFETY: the GIL is held; Fetch hands us three references (or NULLs): the traceback
+        // goes into the value, which the error keeps, and the rest is released.
+        unsafe {
+            ffi::PyErr_Fetch(&mut ty, &mut value, &mut tb);
+            if ty.is_null() {
+                return PyErr::new::<exc::SystemError>("an error without an exception set");
+            }
+            ffi::PyErr_NormalizeException(&mut ty, &mut value, &mut tb);
+            if !tb.is_null() && !value.is_null() {
+                ffi::PyException_SetTraceback(value, tb);
+            }
+            for owned in [ty, tb] {
+                if !owned.is_null() {
+                    ffi::Py_DecRef(owned);
+                }
+            }
+            match crate::Py::from_owned(value) {
+                Ok(value) => PyErr(Some(Box::new(New::Raised(value)))),
+                // Normalising failed (out of memory): that exception is set instead.
+                Err(_) => PyErr::fetch_or_give_up(),
+            }
+        }
+    }
+
+    /// What `fetch` does when the exception cannot be normalised: no object to carry.
+    #[cold]
+    fn fetch_or_give_up() -> Self {
+        PyErr::new::<exc::MemoryError>("could not keep an exception")
+    }
+
+    /// Whether the error is an instance of the built-in exception type `E` (or of a subclass),
+    /// for an error that carries an exception object; an error made with [`PyErr::new`]
+    /// compares its own type.
+    pub fn is<E: Exception>(&self, _: crate::Gil<'_>) -> bool {
+        let Kind::Builtin(want) = E::KIND else { return false };
+        match self.0.as_deref() {
+            // SAFETY: the GIL is held (the token); both are exception types.
+            Some(New::Make { kind: Kind::Builtin(have), .. }) => unsafe {
+                ffi::PyErr_GivenExceptionMatches(have(), want()) == 1
+            },
+            // SAFETY: the GIL is held; the value is alive (the error holds it).
+            Some(New::Raised(value)) => unsafe {
+                ffi::PyErr_GivenExceptionMatches(value.as_ptr(), want()) == 1
+            },
+            _ => false,
+        }
     }
 
     /// The exception that a failed C API call has already set.
@@ -72,7 +129,10 @@ impl PyErr {
 
     /// The message, for an error made with [`PyErr::new`]; `None` for one CPython has set.
     pub fn message(&self) -> Option<&str> {
-        self.0.as_ref().map(|new| &*new.message)
+        match self.0.as_deref() {
+            Some(New::Make { message, .. }) => Some(message),
+            _ => None,
+        }
     }
 
     /// Says where the error happened (`place`, such as "f() argument 'x'"): in front of the
@@ -81,7 +141,9 @@ impl PyErr {
     pub(crate) fn at(self, place: &str) -> Self {
         match self.0 {
             Some(mut new) => {
-                new.message = format!("{place}: {}", new.message).into();
+                if let New::Make { message, .. } = &mut *new {
+                    *message = format!("{place}: {message}").into();
+                }
                 PyErr(Some(new))
             }
             // SAFETY: None promises that an exception is set, and we hold the GIL (the error
@@ -99,7 +161,11 @@ impl PyErr {
     #[inline(never)]
     pub(crate) unsafe fn restore(self, module: *mut ffi::PyObject) {
         let Some(new) = self.0 else { return };
-        let New { kind, message } = *new;
+        let (kind, message) = match *new {
+            New::Make { kind, message } => (kind, message),
+            // SAFETY: the GIL is held (the caller's promise).
+            New::Raised(value) => return unsafe { raise_object(value) },
+        };
         let ty = match kind {
             Kind::Builtin(get) => get(),
             // SAFETY: the caller's promises.
@@ -122,10 +188,33 @@ impl PyErr {
 
 impl fmt::Debug for PyErr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
+        match self.0.as_deref() {
             None => f.write_str("PyErr(already set)"),
-            Some(new) => write!(f, "PyErr({:?})", new.message),
+            Some(New::Make { message, .. }) => write!(f, "PyErr({message:?})"),
+            Some(New::Raised(_)) => f.write_str("PyErr(raised by Python code)"),
         }
+    }
+}
+
+/// Sets `value`, an exception object that Python code raised, as the thread's exception again,
+/// with the traceback it kept: the same object goes back to the caller. One of another
+/// interpreter (only a thread-local could carry it there) is `SystemError` instead.
+///
+/// # Safety
+/// The GIL is held.
+unsafe fn raise_object(value: crate::Py) {
+    // SAFETY: the GIL is held; Restore takes over three new references.
+    unsafe {
+        if !value.belongs_to(ffi::PyInterpreterState_Get()) {
+            let msg = c"an exception object of another interpreter";
+            return ffi::PyErr_SetString(ffi::PyExc_SystemError, msg.as_ptr());
+        }
+        let obj = value.as_ptr();
+        let ty = ffi::Py_TYPE(obj).cast::<ffi::PyObject>();
+        ffi::Py_INCREF(ty);
+        ffi::Py_INCREF(obj);
+        let tb = ffi::PyException_GetTraceback(obj);
+        ffi::PyErr_Restore(ty, obj, tb);
     }
 }
 

@@ -42,6 +42,7 @@ pub use pyo3_ffi as ffi;
 
 mod args;
 mod boundary;
+mod call;
 mod class;
 mod doc;
 #[cfg(feature = "embed")]
@@ -56,8 +57,10 @@ mod ret;
 mod state;
 
 pub use args::{FromPy, Param, Signature};
+pub use call::{Args, Callable};
+pub use class::instance::Obj;
 pub use class::obj::Py;
-pub use class::{Stop, Traverse, Visit};
+pub use class::{Ref, RefMut, Stop, Traverse, Visit};
 pub use err::{Exception, PyErr, exc};
 pub use gil::{Attach, Gil, Module};
 pub use ret::IntoPy;
@@ -67,6 +70,7 @@ pub use ret::IntoPy;
 pub mod __private {
     pub use crate::args::{extract, extract_here, parse, parse_tuple};
     pub use crate::boundary::trampoline;
+    pub use crate::class::instance::next_item;
     pub use crate::class::{
         At, CanMutate, Class, ClassDef, END_OF_GETSET, Frozen, Gc, GetSets, Mode, Mutable, Token,
         alloc, borrow, borrow_mut, call, end_of_methods, gc, here_of, length, name_of, no_gc,

@@ -63,6 +63,10 @@
 ///   Gil<'_>) -> Result<bool, PyErr>` (`==` and `!=` with another instance; other comparisons and
 ///   other types get `NotImplemented`; the class becomes unhashable); `fn __len__(&self) ->
 ///   usize`.
+/// - Chapter 12: `fn __iter__(this: Obj<NAME>, gil: Gil<'_>) -> Result<T, PyErr>`, which gets
+///   the instance itself as an [`Obj`](crate::Obj), and `fn __next__(&mut self, gil: Gil<'_>)
+///   -> Result<Option<T>, PyErr>`, where `Ok(None)` ends the iteration (it needs `mutable`;
+///   without `__iter__`, the class's `__iter__` returns the instance, as an iterator's must).
 ///
 /// A method borrows the value through the instance's flag, so a callback that calls back into
 /// the same instance while a `&mut self` method runs gets `RuntimeError("NAME is already
@@ -75,6 +79,27 @@
 /// pymodule::class! {
 ///     class counts.Count for Tally [] {
 ///         fn bump(&mut self) { self.0 += 1; }
+///     }
+/// }
+/// # fn main() {}
+/// ```
+///
+/// `__next__` takes `&mut self`, so an iterator without the flag does not compile either:
+///
+/// ```compile_fail,E0277
+/// use pymodule::{Gil, PyErr};
+///
+/// pub struct Countdown(u64);
+///
+/// pymodule::class! {
+///     class counts.Down for Countdown [] {
+///         fn __next__(&mut self, _gil: Gil<'_>) -> Result<Option<u64>, PyErr> {
+///             if self.0 == 0 {
+///                 return Ok(None);
+///             }
+///             self.0 -= 1;
+///             Ok(Some(self.0))
+///         }
 ///     }
 /// }
 /// # fn main() {}
@@ -310,6 +335,22 @@ macro_rules! __class_items {
         $crate::__class_slot! { @len $h $slf $body }
         $crate::__class_items! { @munch $h $m $g [$($s)* (LEN __len__)] ; $($rest)* }
     };
+    // `__iter__` (chapter 12): the instance itself, as an `Obj`.
+    (@munch $h:tt $m:tt $g:tt [$($s:tt)*] ;
+        $(#[doc = $d:literal])*
+        fn __iter__ ($this:ident : $tt:ty, $gil:ident : Gil<$gl:lifetime>) -> $ret:ty
+        $body:block $($rest:tt)*) => {
+        $crate::__class_slot! { @iter $h $this [$tt] $gil $gl $ret $body }
+        $crate::__class_items! { @munch $h $m $g [$($s)* (ITER __iter__)] ; $($rest)* }
+    };
+    // `__next__` (chapter 12).
+    (@munch $h:tt $m:tt $g:tt [$($s:tt)*] ;
+        $(#[doc = $d:literal])*
+        fn __next__ (&mut $slf:ident, $gil:ident : Gil<$gl:lifetime>) -> $ret:ty
+        $body:block $($rest:tt)*) => {
+        $crate::__class_slot! { @next $h $slf $gil $gl $ret $body }
+        $crate::__class_items! { @munch $h $m $g [$($s)* (ITERNEXT __next__)] ; $($rest)* }
+    };
     // A method.
     (@munch $h:tt [$($m:ident)*] $g:tt $s:tt ;
         $(#[doc = $d:literal])* fn $f:ident ($($params:tt)*) $(-> $ret:ty)? $body:block
@@ -544,6 +585,8 @@ macro_rules! __class_slot {
     (@type REPR) => { Option<$crate::ffi::reprfunc> };
     (@type RICHCOMPARE) => { Option<$crate::ffi::richcmpfunc> };
     (@type LEN) => { Option<$crate::ffi::lenfunc> };
+    (@type ITER) => { Option<$crate::ffi::getiterfunc> };
+    (@type ITERNEXT) => { Option<$crate::ffi::iternextfunc> };
     (@repr [$c:ident [$value:ty] $doc:tt $module:ident $opts:tt] $slf:ident $gil:ident
         $gl:lifetime $n:ident $ret:ty $body:block) => {
         impl $value {
@@ -633,6 +676,73 @@ macro_rules! __class_slot {
             }
 
             pub(super) const SLOT: $crate::ffi::lenfunc = len;
+        }
+    };
+    (@iter [$c:ident [$value:ty] $doc:tt $module:ident $opts:tt] $this:ident [$tt:ty]
+        $gil:ident $gl:lifetime $ret:ty $body:block) => {
+        impl $value {
+            fn __iter__($this: $tt, $gil: Gil<$gl>) -> $ret $body
+        }
+
+        #[doc(hidden)]
+        mod __iter__ {
+            #[allow(unused_imports)]
+            use super::*;
+
+            /// `tp_iter`: as for `tp_repr`; the instance is passed on as a new reference.
+            unsafe extern "C" fn iter(
+                obj: *mut $crate::ffi::PyObject,
+            ) -> *mut $crate::ffi::PyObject {
+                // SAFETY: as the comment above says.
+                unsafe {
+                    $crate::__private::call::<$c, _>(
+                        $crate::__private::At::Object(obj),
+                        $crate::__private::null_mut(),
+                        |gil| {
+                            let here = $crate::__private::here_of::<$c>(obj);
+                            let this = $crate::Obj::<$c>::from_slot(obj, here)?;
+                            $crate::IntoPy::into_py_here(<$value>::__iter__(this, gil), gil, here)
+                        },
+                    )
+                }
+            }
+
+            pub(super) const SLOT: $crate::ffi::getiterfunc = iter;
+        }
+    };
+    (@next [$c:ident [$value:ty] $doc:tt $module:ident $opts:tt] $slf:ident $gil:ident
+        $gl:lifetime $ret:ty $body:block) => {
+        impl $value {
+            fn __next__(&mut $slf, $gil: Gil<$gl>) -> $ret $body
+        }
+
+        #[doc(hidden)]
+        mod __next__ {
+            #[allow(unused_imports)]
+            use super::*;
+
+            /// `tp_iternext`: as for `tp_repr`; NULL without an exception set says that the
+            /// iterator is exhausted (`Ok(None)`), with one that it raised.
+            unsafe extern "C" fn next(
+                obj: *mut $crate::ffi::PyObject,
+            ) -> *mut $crate::ffi::PyObject {
+                // SAFETY: as the comment above says.
+                unsafe {
+                    $crate::__private::call::<$c, _>(
+                        $crate::__private::At::Object(obj),
+                        $crate::__private::null_mut(),
+                        |gil| {
+                            let here = $crate::__private::here_of::<$c>(obj);
+                            let mut this = $crate::__private::borrow_mut::<$c>(obj)?;
+                            let item = <$value>::__next__(&mut *this, gil);
+                            drop(this);
+                            $crate::__private::next_item(item, gil, here)
+                        },
+                    )
+                }
+            }
+
+            pub(super) const SLOT: $crate::ffi::iternextfunc = next;
         }
     };
 }

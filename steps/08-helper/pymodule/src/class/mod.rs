@@ -17,6 +17,7 @@ use crate::gil::Gil;
 use crate::here::Here;
 
 mod class_macro;
+pub(crate) mod instance;
 pub(crate) mod obj;
 
 use obj::{Py, THREAD};
@@ -100,6 +101,10 @@ pub unsafe trait Class: Sized + 'static {
     const RICHCOMPARE: Option<ffi::richcmpfunc> = None;
     /// See `NEW`.
     const LEN: Option<ffi::lenfunc> = None;
+    /// `__iter__` and `__next__` (chapter 12), where defined.
+    const ITER: Option<ffi::getiterfunc> = None;
+    /// See `ITER`.
+    const ITERNEXT: Option<ffi::iternextfunc> = None;
     /// The method table. Its address tells this class's types from every other type.
     fn methods() -> &'static [ffi::PyMethodDef];
     /// The properties.
@@ -362,7 +367,9 @@ unsafe fn module_of<C: Class>(ty: *mut ffi::PyTypeObject) -> *mut ffi::PyObject 
 ///
 /// # Safety
 /// The GIL is held and `ty` is a valid type.
-unsafe fn defining_type<C: Class>(mut ty: *mut ffi::PyTypeObject) -> *mut ffi::PyTypeObject {
+pub(crate) unsafe fn defining_type<C: Class>(
+    mut ty: *mut ffi::PyTypeObject,
+) -> *mut ffi::PyTypeObject {
     let mine = C::methods().as_ptr().cast_mut().cast::<c_void>();
     while !ty.is_null() {
         // SAFETY: the caller's promise; PyType_GetSlot takes any type from 3.10 on.
@@ -626,6 +633,15 @@ unsafe fn create_type<C: Class>(module: *mut ffi::PyObject) -> *mut ffi::PyObjec
     }
     if let Some(f) = C::LEN {
         slots.push(slot(ffi::Py_sq_length, f as *mut c_void));
+    }
+    // An iterator is its own iterable: without an `__iter__`, a `__next__` brings CPython's.
+    match (C::ITER, C::ITERNEXT) {
+        (Some(f), _) => slots.push(slot(ffi::Py_tp_iter, f as *mut c_void)),
+        (None, Some(_)) => slots.push(slot(ffi::Py_tp_iter, ffi::PyObject_SelfIter as *mut c_void)),
+        (None, None) => {}
+    }
+    if let Some(f) = C::ITERNEXT {
+        slots.push(slot(ffi::Py_tp_iternext, f as *mut c_void));
     }
     slots.push(slot(0, ptr::null_mut()));
     let mut spec = ffi::PyType_Spec {

@@ -73,7 +73,7 @@ impl Py {
 
     /// Ok if the object belongs to the interpreter this thread runs, else RuntimeError.
     #[inline(always)]
-    fn here(&self, _: Gil<'_>) -> Result<(), PyErr> {
+    pub(crate) fn here(&self, _: Gil<'_>) -> Result<(), PyErr> {
         // SAFETY: the GIL is held (the token), so there is a current interpreter.
         if self.belongs_to(unsafe { ffi::PyInterpreterState_Get() }) {
             Ok(())

@@ -292,19 +292,30 @@ unsafe fn capacity_for_init(args: *mut PyObject, kwargs: *mut PyObject) -> Optio
     // SAFETY: the caller's promise; the item is held by a strong reference of our own while
     // `__index__` (Python code) runs, whatever that code does to the dict.
     unsafe {
+        // ANCHOR: strong
         let item = if PyTuple_Size(args) > 0 {
-            PyTuple_GetItem(args, 0)
+            // A tuple never changes: the item it lends stays alive until our increment.
+            Py_NewRef(PyTuple_GetItem(args, 0))
         } else if !kwargs.is_null() {
-            PyDict_GetItemString(kwargs, c"capacity".as_ptr())
+            // A dict can change under us in another thread between a borrowed lookup
+            // (chapter 10's PyDict_GetItemString) and Py_INCREF: take a strong reference in
+            // one call instead (PyMapping_GetItemString, in every stable ABI).
+            let item = PyMapping_GetItemString(kwargs, c"capacity".as_ptr());
+            if item.is_null() && PyErr_ExceptionMatches(PyExc_KeyError) != 0 {
+                PyErr_Clear();
+            }
+            item
         } else {
             ptr::null_mut()
         };
+        // ANCHOR_END: strong
         if item.is_null() {
-            let message = c"Ring() missing required argument 'capacity' (pos 1)";
-            PyErr_SetString(PyExc_TypeError, message.as_ptr());
+            if PyErr_Occurred().is_null() {
+                let message = c"Ring() missing required argument 'capacity' (pos 1)";
+                PyErr_SetString(PyExc_TypeError, message.as_ptr());
+            }
             return None;
         }
-        Py_INCREF(item);
         let index = PyNumber_Index(item);
         Py_DECREF(item);
         if index.is_null() {

@@ -24,11 +24,14 @@ const EXCLUSIVE: isize = -1;
 
 impl BorrowState {
     /// A free state.
+    #[inline]
     pub fn new() -> BorrowState {
         BorrowState(AtomicIsize::new(0))
     }
 
-    /// Takes a shared borrow, unless the value is borrowed exclusively.
+    /// Takes a shared borrow, unless the value is borrowed exclusively. (`#[inline]`: the
+    /// module is another crate, and a call per borrow would cost more than the borrow.)
+    #[inline]
     pub fn share(&self) -> Option<Shared<'_>> {
         // Relaxed: the compare-and-swap below reads the state again.
         let mut now = self.0.load(Ordering::Relaxed);
@@ -45,6 +48,7 @@ impl BorrowState {
     }
 
     /// Takes the exclusive borrow, if the value is not borrowed at all.
+    #[inline]
     pub fn exclusive(&self) -> Option<Exclusive<'_>> {
         let taken = self.0.compare_exchange(0, EXCLUSIVE, Ordering::Acquire, Ordering::Relaxed);
         taken.ok().map(|_| Exclusive(self))
@@ -64,6 +68,7 @@ pub struct Shared<'a>(&'a BorrowState);
 pub struct Exclusive<'a>(&'a BorrowState);
 
 impl Drop for Shared<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Release: this borrower's reads happen before the next exclusive borrower's writes.
         self.0.0.fetch_sub(1, Ordering::Release);
@@ -71,6 +76,7 @@ impl Drop for Shared<'_> {
 }
 
 impl Drop for Exclusive<'_> {
+    #[inline]
     fn drop(&mut self) {
         // Release: this borrower's writes happen before whatever the next borrower reads.
         self.0.0.store(0, Ordering::Release);

@@ -277,7 +277,7 @@ unsafe fn parse_capacity_slowly(
             args,
             kwargs,
             c"n:Ring".as_ptr(),
-            keywords.as_mut_ptr(),
+            keywords.as_mut_ptr() as _, // *const *const c_char in a build for 3.13 or later
             &raw mut capacity,
         );
         if parsed == 0 { None } else { Some(capacity) }

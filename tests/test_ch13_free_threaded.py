@@ -1,5 +1,5 @@
 """Chapter 13's safe_ring: chapter 10's contract (tests/children/ring_contract.py) and a
-many-threads stress (tests/children/ring_threads.py) under every CPython >= 3.10 and the debug
+many-threads stress (steps/13-free-threaded/py/ring_threads.py, shown on the page) under every CPython >= 3.10 and the debug
 builds; the stress shown to fail on rings that break its rules; the same suites under a
 free-threaded CPython when one is found (python3.14t or python3.15t, on PATH or under pyenv),
 with the module built for it; and the Rust side's concurrency checks: loom's model and, where the
@@ -18,7 +18,7 @@ from support import (ABI3_VERSIONS, CHILDREN, ROOT, STAGE, crashreport, describe
                      interpreter, missing)
 
 CONTRACT = CHILDREN / "ring_contract.py"
-THREADS = CHILDREN / "ring_threads.py"
+THREADS = ROOT / "steps" / "13-free-threaded" / "py" / "ring_threads.py"
 SAFE = STAGE / "13" / "safe_ring.abi3.so"
 CH10 = STAGE / "10" / "ring.abi3.so"
 STEP = ROOT / "steps" / "13-free-threaded"

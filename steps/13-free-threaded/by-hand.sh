@@ -8,7 +8,7 @@ mkdir -p target/run/13 && cd target/run/13
 cp ../../release/libsafe_ring.so safe_ring.abi3.so
 cp ../../release/libring.so ring.abi3.so
 cp ../../../steps/10-classes/py/tour.py ../../../steps/13-free-threaded/py/cost.py .
-cp ../../../tests/children/ring_threads.py ../../../tests/children/load_extension.py .
+cp ../../../steps/13-free-threaded/py/ring_threads.py .
 # The borrow crate as a crate of its own, for loom.
 mkdir -p borrow/src borrow/tests
 cp ../../../steps/13-free-threaded/borrow/alone.toml borrow/Cargo.toml

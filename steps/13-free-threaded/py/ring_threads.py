@@ -1,26 +1,29 @@
+# ANCHOR: all
 """Many threads on a few shared Rings, for chapter 13's safe_ring (or any Ring module): every call
 must return or raise RuntimeError('Ring is already borrowed'), never crash, and the rings must
 end consistent (at most `capacity` items, each one pushed, and no value leaked).
 
-Run as `python ring_threads.py PATH/TO/MODULE.abi3.so [THREADS ROUNDS]` under any CPython >= 3.10
+Run as `python3 ring_threads.py PATH/TO/MODULE.abi3.so [THREADS ROUNDS]` under any CPython >= 3.10
 (standard library only). Under a GIL build the threads take turns; under a free-threaded build
 (python3.14t, python3.15t) they run at once, and the refusals are counted. Exit status 0: green.
 """
 
+import importlib.machinery
+import importlib.util
 import random
 import sys
 import sysconfig
 import threading
 
-from load_extension import load
-
 
 def load_any(path):
-    """The module in `path`: an extension module, or (for the tests' faulty rings) a .py file."""
+    """The module in `path`: an extension module (foo.abi3.so is `foo`), or, for the tests'
+    faulty rings, a .py file."""
+    name = path.rsplit("/", 1)[-1].split(".")[0]
+    loader = None
     if not path.endswith(".py"):
-        return load(path)
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("fake_ring", path)
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -84,3 +87,4 @@ def main():
 
 if __name__ == "__main__":
     main()
+# ANCHOR_END: all

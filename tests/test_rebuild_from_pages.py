@@ -6,7 +6,7 @@ chapter's gathering commands (`steps/NN-*/by-hand.sh`, as its page shows them), 
 folder under the book's Python.
 They build the workspace the pages describe, whose `members` are the lines chapters 1 to N add,
 and must gather the very files the book's own commands ran with (by name: a listing leaves out its
-anchor comments, so a copied script's bytes differ). Every chapter, 1 to 11.
+anchor comments, so a copied script's bytes differ). Every chapter (each book/chNN-*.md: 1 to 13).
 (tests/test_pages_carry_every_file.py checks that every needed line is shown; this checks that
 what is shown builds, with no file of a later chapter, and that its commands find what they copy.)
 

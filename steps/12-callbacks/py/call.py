@@ -1,4 +1,3 @@
-# ANCHOR: all
 """Calling back into Python: python3 call.py"""
 import sys
 import traceback
@@ -8,7 +7,6 @@ import callbacks
 print(callbacks.apis())
 print(callbacks.call_n(lambda i: i * i, 4))  # 0 + 1 + 4 + 9
 
-# ANCHOR: raise
 def picky(i):
     if i == 2:
         raise ValueError(f"no {i}, thank you")
@@ -19,9 +17,7 @@ try:
 except ValueError as e:
     error = e
     traceback.print_exc(file=sys.stdout)
-# ANCHOR_END: raise
 
-# ANCHOR: same
 def keep(i):
     global raised
     raised = ValueError(i)
@@ -31,9 +27,7 @@ try:
     callbacks.call_n(keep, 1)
 except ValueError as e:
     print("the same object:", e is raised)
-# ANCHOR_END: same
 
-# ANCHOR: hostile
 kept = []
 print(callbacks.call_n(lambda i: kept.append(i) or 1, 3), kept)  # keeps its argument
 print(callbacks.call_n(lambda i: callbacks.call_n(abs, i), 4))   # calls back into the module
@@ -48,5 +42,3 @@ try:
     callbacks.call_n(interrupted, 10)
 except KeyboardInterrupt:
     print("KeyboardInterrupt reached the caller")
-# ANCHOR_END: hostile
-# ANCHOR_END: all

@@ -1,4 +1,3 @@
-# ANCHOR: all
 """Python from a thread that Python did not start: python3 threads.py"""
 import sys
 import threading
@@ -6,7 +5,6 @@ import traceback
 
 import callbacks
 
-# ANCHOR: local
 local = threading.local()
 seen = []
 
@@ -18,9 +16,7 @@ for keep in (False, True):
     seen.clear()
     callbacks.from_thread(remember, 4, keep)
     print(f"keep={keep}: {seen}")
-# ANCHOR_END: local
 
-# ANCHOR: raise
 def fails(i):
     if i == 1:
         raise ValueError(f"call {i} failed")
@@ -29,5 +25,3 @@ try:
     callbacks.from_thread(fails, 3, False)
 except ValueError:
     traceback.print_exc(file=sys.stdout)
-# ANCHOR_END: raise
-# ANCHOR_END: all

@@ -12,7 +12,6 @@ import array
 import collections
 import ctypes
 import gc
-import importlib.util
 import mmap
 import random
 import sys
@@ -20,18 +19,9 @@ import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_extension import load  # noqa: E402
+from load_extension import module_at  # noqa: E402
 
 BIG = 3 << 19  # 1.5 MiB, above hist's 1 MiB: counted by worker threads
-
-
-def module_at(path):
-    if path.endswith(".py"):
-        spec = importlib.util.spec_from_file_location(Path(path).stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    return load(path, "hist")
 
 
 def reference(data) -> list[int]:
@@ -187,10 +177,10 @@ def leaks(hist, data) -> None:
 
 def main(path: str, only: str | None = None) -> None:
     if sys.version_info < (3, 11):
-        raises(ImportError, lambda: module_at(path), "needs CPython 3.11")
+        raises(ImportError, lambda: module_at(path, "hist"), "needs CPython 3.11")
         print("ok: refused CPython", sys.version.split()[0])
         return
-    hist = module_at(path)
+    hist = module_at(path, "hist")
     checks = 0
     rng = random.Random(20)
     data = rng.randbytes(BIG + 1234)

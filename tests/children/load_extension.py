@@ -15,3 +15,14 @@ def load(path, name=None):
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module
+
+
+def module_at(path, name=None):
+    """The module in `path`: a `.py` file (a test's deliberately broken stand-in for an extension)
+    run as a module of its own, or else an extension loaded by `load`."""
+    if str(path).endswith(".py"):
+        spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    return load(path, name)

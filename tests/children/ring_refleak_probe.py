@@ -10,24 +10,14 @@ getallocatedblocks() in each measured round.
 """
 
 import gc
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from load_extension import load  # noqa: E402
+from load_extension import module_at  # noqa: E402
 
 WARMUPS, ROUNDS, CALLS = 3, 3, 200
-
-
-def module_at(path):
-    if path.endswith(".py"):
-        spec = importlib.util.spec_from_file_location(Path(path).stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    return load(path)
 
 
 def operations(m):

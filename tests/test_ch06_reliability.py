@@ -643,6 +643,25 @@ def test_models_catch_silent_wrong_results():
     assert "model raises" in disagrees(MODELS["sum"], ("2", 40), {}, 42)
 
 
+def test_the_leak_loop_bounds_the_threads_alive_at_once():
+    """A module that leaves threads running has them joined every PACE calls: how many are alive
+    at once during the measured calls must not depend on how busy the machine is (see PACE).
+    A stand-in counts the calls made since the last join."""
+    from ch06_probe import PACE, measure
+
+    since_join, most = [0], [0]
+
+    def call():
+        since_join[0] += 1
+        most[0] = max(most[0], since_join[0])
+
+    def join():
+        since_join[0] = 0
+
+    r = measure(call, (), {}, 10 * PACE, join, pace=join)
+    assert r["calls"] == 10 * PACE and most[0] == PACE, f"{most[0]} calls between two joins"
+
+
 def test_unregistered_functions_fail_the_suite(inventory):
     complaint = unregistered(BROKEN, inventory[str(BROKEN)])
     assert complaint and "broken.add" in complaint and WHERE in complaint, complaint

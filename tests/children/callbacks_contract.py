@@ -219,6 +219,15 @@ def check_threads(m):
         [ValueError] if len(count) >= 2 else []), (count, unraisable)
     m.start_worker(lambda: None, 1_000_000)
     assert m.stop_workers() == 1 and m.stop_workers() == 0
+    # at most 64 workers at once: the 65th is refused until they are stopped
+    release = threading.Event()
+    for _ in range(64):
+        m.start_worker(release.wait, 1)
+    raises(RuntimeError, m.start_worker, release.wait, 1)
+    release.set()
+    assert m.stop_workers() == 64
+    m.start_worker(lambda: None, 1)
+    assert m.stop_workers() <= 1
 
 
 CHECKS = {"calls": check_calls, "iterate": check_iterate, "threads": check_threads}

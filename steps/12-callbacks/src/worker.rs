@@ -267,6 +267,11 @@ unsafe fn nanoseconds(values: &[u64]) -> Result<*mut PyObject, Raised> {
 // ANCHOR: workers
 /// The workers started and not yet joined.
 static WORKERS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
+/// How many workers may run at once. Each one waits for the GIL before every call, and a
+/// thread that wants the GIL waits its turn behind all of them (5 ms each, the switch
+/// interval, when they are busy): without a bound, a loop that starts workers starves every
+/// Python thread, and the exit waits for thousands of them to finish their call.
+const MAX_WORKERS: usize = 64;
 /// Asks the workers to stop before their next call.
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -292,6 +297,18 @@ pub unsafe extern "C" fn start_worker(
         };
         let (f, n) = f;
         let mut workers = lock(&WORKERS);
+        // The finished ones are let go (dropping the handle of a thread that has ended frees
+        // it); then there must be room for one more.
+        workers.retain(|handle| !handle.is_finished());
+        if workers.len() >= MAX_WORKERS {
+            drop(workers);
+            // SAFETY: GIL held; the reference made above is released, the thread never started.
+            unsafe { Py_DECREF(f.0) };
+            let message = format!(
+                "start_worker(): {MAX_WORKERS} workers are running; call stop_workers() first"
+            );
+            return Err(raise(Kind::Runtime, &message));
+        }
         // SAFETY: the worker owns a reference to `f` and attaches before touching it.
         let spawned =
             thread::Builder::new().name("worker".into()).spawn(move || unsafe { work(f, n) });

@@ -162,7 +162,8 @@ fn owned(value: impl IntoPy, gil: Gil<'_>) -> Result<Py, PyErr> {
     unsafe { Py::from_owned(obj) }
 }
 
-impl IntoPy for &Py {
+// SAFETY: a new reference to the same live object.
+unsafe impl IntoPy for &Py {
     /// Another reference to the same object.
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.clone_ref(gil)?.into_py(gil)

@@ -23,7 +23,27 @@ use crate::here::Here;
 /// assert_eq!(repr(None::<f64>.into_py(gil).unwrap()), "None");
 /// # });
 /// ```
-pub trait IntoPy {
+///
+/// # Safety
+///
+/// The pointer that `into_py` returns goes to CPython as it is, so an implementation promises
+/// that it is a new reference to a live object. That is why the trait is `unsafe`: a crate that
+/// forbids `unsafe` code returns the types above (and the helper's `Py` and `Obj`), and cannot
+/// write an implementation that hands CPython a bad pointer:
+///
+/// ```compile_fail,E0200
+/// #![forbid(unsafe_code)]
+/// use pymodule::{Gil, IntoPy, PyErr, ffi};
+///
+/// pub struct Dangling;
+/// impl IntoPy for Dangling {
+///     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
+///         Ok(std::ptr::dangling_mut()) // CPython would read this as an object
+///     }
+/// }
+/// # fn main() {}
+/// ```
+pub unsafe trait IntoPy {
     /// A new reference to the Python object for `self`, or the error that making it raised.
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr>;
 
@@ -46,7 +66,9 @@ fn new_ref(obj: *mut ffi::PyObject) -> Result<*mut ffi::PyObject, PyErr> {
     if obj.is_null() { Err(unsafe { PyErr::already_set() }) } else { Ok(obj) }
 }
 
-impl IntoPy for i64 {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for i64 {
     #[inline(always)]
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held (the token proves it).
@@ -54,28 +76,36 @@ impl IntoPy for i64 {
     }
 }
 
-impl IntoPy for u64 {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for u64 {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held.
         new_ref(unsafe { ffi::PyLong_FromUnsignedLongLong(self) })
     }
 }
 
-impl IntoPy for f64 {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for f64 {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held.
         new_ref(unsafe { ffi::PyFloat_FromDouble(self) })
     }
 }
 
-impl IntoPy for bool {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for bool {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held; PyBool_FromLong returns a new reference to True or False.
         new_ref(unsafe { ffi::PyBool_FromLong(self.into()) })
     }
 }
 
-impl IntoPy for () {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for () {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held; None is immortal from 3.12 on, and counted before.
         unsafe {
@@ -86,33 +116,43 @@ impl IntoPy for () {
     }
 }
 
-impl IntoPy for &str {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for &str {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held; the pointer and length describe valid UTF-8, which is copied.
         new_ref(unsafe { ffi::PyUnicode_FromStringAndSize(self.as_ptr().cast(), self.len() as _) })
     }
 }
 
-impl IntoPy for String {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for String {
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.as_str().into_py(gil)
     }
 }
 
-impl IntoPy for &[u8] {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for &[u8] {
     fn into_py(self, _: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         // SAFETY: the GIL is held; the bytes are copied into the new object.
         new_ref(unsafe { ffi::PyBytes_FromStringAndSize(self.as_ptr().cast(), self.len() as _) })
     }
 }
 
-impl IntoPy for Vec<u8> {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl IntoPy for Vec<u8> {
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.as_slice().into_py(gil)
     }
 }
 
-impl<T: IntoPy> IntoPy for Option<T> {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl<T: IntoPy> IntoPy for Option<T> {
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         match self {
             Some(value) => value.into_py(gil),
@@ -129,7 +169,9 @@ impl<T: IntoPy> IntoPy for Option<T> {
     }
 }
 
-impl<T: IntoPy> IntoPy for Result<T, PyErr> {
+// SAFETY: a new reference from a CPython constructor (here, or in the implementation that this
+// one calls), or the error that the constructor set.
+unsafe impl<T: IntoPy> IntoPy for Result<T, PyErr> {
     #[inline(always)]
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.and_then(|value| value.into_py(gil))

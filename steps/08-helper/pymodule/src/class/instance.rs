@@ -246,7 +246,8 @@ impl<C: Class> FromPy<'_> for Obj<C> {
     }
 }
 
-impl<C: Class> IntoPy for Obj<C> {
+// SAFETY: the reference the instance's `Py` owned, handed over.
+unsafe impl<C: Class> IntoPy for Obj<C> {
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         self.py.into_py(gil)
     }

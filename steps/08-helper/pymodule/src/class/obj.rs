@@ -202,7 +202,8 @@ impl FromPy<'_> for Py {
     }
 }
 
-impl IntoPy for Py {
+// SAFETY: the reference the `Py` owned, handed over.
+unsafe impl IntoPy for Py {
     fn into_py(self, gil: Gil<'_>) -> Result<*mut ffi::PyObject, PyErr> {
         let cell = Cell::new(ptr::null_mut());
         // SAFETY: the cell starts empty.

@@ -772,10 +772,41 @@ mod tests {
             class unwritten.Bare for Nothing [subclass] {}
         }
 
+        /// A class that no module lists.
+        pub struct Stray;
+
+        crate::class! {
+            class unwritten.Loose for Stray [] {}
+        }
+
         crate::module! {
             mod unwritten {
                 classes { Tracker, Bare }
             }
+        }
+
+        /// `Obj::new` makes an instance from the type that the module of `beside`'s class made;
+        /// a class that module does not list is a `RuntimeError`, and nothing is allocated.
+        #[test]
+        fn a_class_the_module_does_not_list_cannot_be_made() {
+            check(__pymodule_init, "import unwritten\nunwritten.kept = unwritten.Tracker(7)");
+            with_gil(|gil| {
+                let kept = eval("__import__('unwritten').kept");
+                let beside = crate::embed::extract::<crate::Obj<Tracker>>(kept).expect("a Tracker");
+                match crate::Obj::<Loose>::new(gil, &beside, Stray) {
+                    Ok(_) => panic!("made a Loose, which the module does not list"),
+                    Err(err) => assert_eq!(
+                        crate::embed::raised(err),
+                        "RuntimeError: the module has no class unwritten.Loose"
+                    ),
+                }
+                let again = crate::Obj::<Tracker>::new(
+                    gil,
+                    &beside,
+                    Tracked { boxed: Box::new(8), items: Vec::new() },
+                );
+                assert!(again.is_ok(), "a class the module lists is made");
+            });
         }
 
         /// An instance whose value was never written (which Python code cannot make: this one

@@ -221,10 +221,12 @@ def check_threads(m):
     assert m.stop_workers() == 1 and m.stop_workers() == 0
     # at most 64 workers at once: the 65th is refused until they are stopped
     release = threading.Event()
-    for _ in range(64):
-        m.start_worker(release.wait, 1)
-    raises(RuntimeError, m.start_worker, release.wait, 1)
-    release.set()
+    try:
+        for _ in range(64):
+            m.start_worker(release.wait, 1)
+        raises(RuntimeError, m.start_worker, release.wait, 1)
+    finally:
+        release.set()  # else the workers wait for ever, and so does the exit that joins them
     assert m.stop_workers() == 64
     m.start_worker(lambda: None, 1)
     assert m.stop_workers() <= 1

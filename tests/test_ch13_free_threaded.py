@@ -186,7 +186,8 @@ def test_without_a_gil(version, tmp_path):
 # --- The Rust side ---------------------------------------------------------------------------
 
 def test_loom_finds_chapter_10s_race_and_none_in_the_new_state():
-    """The same run as the page's `loom` command, held to what each test must report."""
+    """The same run as the page's `loom` command, held to what each test must report, the
+    model of the helper's state block included."""
     env = dict(os.environ, RUSTFLAGS="--cfg loom",
                CARGO_TARGET_DIR=str(ROOT / "target" / "book-work" / "cargo-loom-tests"))
     proc = subprocess.run(["cargo", "test", "--offline", "--quiet", "--release", "-p",
@@ -196,6 +197,9 @@ def test_loom_finds_chapter_10s_race_and_none_in_the_new_state():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "chapter 10's flag without a GIL: Causality violation" in proc.stdout
     assert re.search(r"the atomic state: no race in \d+ interleavings", proc.stdout)
+    # the helper's state block (chapter 8): published whole, and the relaxed fault caught
+    assert "the helper's state, release and acquire: no race" in proc.stdout
+    assert "the helper's state, relaxed: Causality violation" in proc.stdout
 
 
 def tsan_available() -> str | None:

@@ -147,6 +147,55 @@ assert (m.count(), m.add(5), m.count()) == (0, 5, 5)
 
 
 @pytest.mark.parametrize("version", ABI3_VERSIONS)
+def test_calls_racing_exec_see_no_state_or_all_of_it(version):
+    """The runtime side of the state's rule without a GIL: exec writes the state, then publishes
+    it (a release store of `ready`), and every call looks at `ready` first (an acquire load). So a
+    call racing exec_module from another thread either raises the not-executed RuntimeError or
+    sees the whole state, its count 0 and its exception type there; never a half-written one.
+    Under a GIL build the threads take turns, so this holds the rule, it does not stress the
+    orderings (loom and TSan do that for chapter 13's borrow state; this one is two lines)."""
+    out = run(version, """
+import importlib.util, sys, threading
+sys.path.insert(0, '.')
+sys.setswitchinterval(1e-6)  # switch threads as often as CPython will
+spec = importlib.util.find_spec('tally')
+seen, errors = {"refused": 0, "state": 0}, []
+def caller(m, started):
+    # Each thread calls until it sees the state: at least once before exec (it is started
+    # first), then as often as the scheduler lets it while exec runs.
+    while True:
+        try:
+            assert (m.count(), m.add(0)) == (0, 0)
+            seen["state"] += 1
+            return
+        except RuntimeError as e:
+            if "before the module was executed" not in str(e):
+                errors.append(repr(e))
+                return
+            seen["refused"] += 1
+        except BaseException as e:
+            errors.append(repr(e))
+            return
+        finally:
+            started.set()
+for _ in range(50):
+    m = importlib.util.module_from_spec(spec)
+    started = [threading.Event() for _ in range(4)]
+    threads = [threading.Thread(target=caller, args=(m, s)) for s in started]
+    for t in threads:
+        t.start()
+    for s in started:
+        s.wait()
+    spec.loader.exec_module(m)
+    for t in threads:
+        t.join()
+print(errors or "no errors")
+print(seen["refused"] >= 200, seen["state"])
+""")
+    assert out.split() == ["no", "errors", "True", "200"], out
+
+
+@pytest.mark.parametrize("version", ABI3_VERSIONS)
 def test_a_conversion_error_keeps_its_type(version):
     """The wrapper names the parameter in a conversion's error. It may rebuild the exception with
     a longer message only for a type that is made from one message: a UnicodeEncodeError needs

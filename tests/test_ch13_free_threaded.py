@@ -186,7 +186,8 @@ def test_without_a_gil(version, tmp_path):
 # --- The Rust side ---------------------------------------------------------------------------
 
 def test_loom_finds_chapter_10s_race_and_none_in_the_new_state():
-    """The same run as the page's `loom` command, held to what each test must report."""
+    """The same run as the page's `loom` command, held to what each test must report, the
+    model of the helper's state block included."""
     env = dict(os.environ, RUSTFLAGS="--cfg loom",
                CARGO_TARGET_DIR=str(ROOT / "target" / "book-work" / "cargo-loom-tests"))
     proc = subprocess.run(["cargo", "test", "--offline", "--quiet", "--release", "-p",
@@ -196,6 +197,9 @@ def test_loom_finds_chapter_10s_race_and_none_in_the_new_state():
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "chapter 10's flag without a GIL: Causality violation" in proc.stdout
     assert re.search(r"the atomic state: no race in \d+ interleavings", proc.stdout)
+    # the helper's state block (chapter 8): published whole, and the relaxed fault caught
+    assert "the helper's state, release and acquire: no race" in proc.stdout
+    assert "the helper's state, relaxed: Causality violation" in proc.stdout
 
 
 def tsan_available() -> str | None:
@@ -283,3 +287,58 @@ def test_one_source_for_abi3_and_abi3t(abi, tmp_path):
                              timeout=60)
     assert refused.returncode == 1 and "ImportError" in refused.stderr and \
         "PyInit_refcount" in refused.stderr, describe_exit(refused)
+
+
+# --- a class for abi3t (PEP 697) ---------------------------------------------------------------
+
+TYPEDATA = CHILDREN / "ch13_typedata.py"
+
+
+def build_typedata(abi: str, tmp_path: Path, fault: tuple[str, str] | None = None) -> Path:
+    """steps/13-free-threaded/abi3t-class built with the feature `abi`, as build_refcount does;
+    `fault` replaces one string of its source (which must be there) first."""
+    crate = tmp_path / f"typedata-{abi}"
+    shutil.copytree(STEP / "abi3t-class", crate)
+    shutil.copy(ROOT / "steps" / "Cargo.lock", crate)
+    if fault is not None:
+        source = crate / "src" / "lib.rs"
+        text = source.read_text()
+        assert fault[0] in text, fault
+        source.write_text(text.replace(fault[0], fault[1]))
+    target = ROOT / "target" / ("typedata-fault" if fault else f"typedata-{abi}")
+    env = dict(os.environ, CARGO_TARGET_DIR=str(target), PYO3_NO_PYTHON="1",
+               PYO3_BUILD_EXTENSION_MODULE="1")
+    proc = subprocess.run(["cargo", "build", "--quiet", "--release", "--offline", "--features",
+                           abi], cwd=crate, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    module = tmp_path / f"typedata.{abi}.so"
+    shutil.copy(target / "release" / "libtypedata.so", module)
+    return module
+
+
+@pytest.mark.parametrize("version", ["3.15", "3.15-dbg"])
+@pytest.mark.parametrize("abi", ["abi3", "abi3t"])
+def test_a_class_whose_data_follows_an_opaque_header(abi, version, tmp_path):
+    """The sketch of the Ring's layout under abi3t: a negative basicsize, and the data found with
+    PyObject_GetTypeData and the method's defining class. Both builds load under CPython 3.15
+    (and its debug build), and keep a count per instance, also in a Python subclass's."""
+    module = build_typedata(abi, tmp_path)
+    python = python_for(version)
+    proc = subprocess.run([python, str(TYPEDATA), str(module)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("typedata ok: typedata "), \
+        describe_exit(proc)
+
+
+def test_the_typedata_check_catches_the_wrong_class(tmp_path):
+    """The fault: the data looked up with the instance's own type (Py_TYPE) instead of the
+    method's defining class. For a Python subclass that is an offset past Counter's data, into
+    the subclass's own fields: the check must go red (a wrong count, or a crash)."""
+    fault = ("PyObject_GetTypeData(slf, defining_class)",
+             "PyObject_GetTypeData(slf, Py_TYPE(slf))")
+    module = build_typedata("abi3t", tmp_path, fault)
+    python = python_for("3.15-dbg")
+    proc = subprocess.run([python, str(TYPEDATA), str(module)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode != 0, f"the fault went unseen: {proc.stdout}"
+    assert "AssertionError" in proc.stderr and "s.add()" in proc.stderr, describe_exit(proc)

@@ -15,4 +15,9 @@ cp ../../../steps/13-free-threaded/borrow/alone.toml borrow/Cargo.toml
 cp ../../../steps/Cargo.lock ../../../steps/13-free-threaded/borrow/build.rs borrow/
 cp ../../../steps/13-free-threaded/borrow/src/lib.rs borrow/src/
 cp ../../../steps/13-free-threaded/borrow/tests/loom.rs borrow/tests/
+# The PyO3 counter as a crate of its own, for its expansion.
+mkdir -p pyo3-counter/src
+cp ../../../steps/13-free-threaded/pyo3-counter/alone.toml pyo3-counter/Cargo.toml
+cp ../../../steps/Cargo.lock pyo3-counter/
+cp ../../../steps/13-free-threaded/pyo3-counter/src/lib.rs pyo3-counter/src/
 # ANCHOR_END: all

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::Ordering;
 
 use pyo3_ffi as ffi;
 
@@ -83,7 +84,7 @@ impl<S> Clone for Module<'_, S> {
 }
 impl<S> Copy for Module<'_, S> {}
 
-impl<'py, S: Send + 'static> Module<'py, S> {
+impl<'py, S: Send + Sync + 'static> Module<'py, S> {
     /// # Safety
     /// `ptr` is a module object made by [`module!`](crate::module!) with state type `S`, whose
     /// exec slot has written the state, and it stays alive for `'py`.
@@ -134,9 +135,10 @@ impl<'py, S: Send + 'static> Module<'py, S> {
 
     /// This module's state: one per module object, so one per interpreter that imported it.
     ///
-    /// It is shared (`&S`): use `Cell`, `RefCell` or atomics for what changes. Holding the GIL
-    /// is what makes a `Cell` safe here, which is one reason the module declares that it needs
-    /// the GIL (the `Py_mod_gil` slot).
+    /// It is shared (`&S`) by every thread that calls the module, so `S` must be `Sync`: use
+    /// atomics, or a `Mutex`, for what changes. A `Cell` would be sound while the GIL lets one
+    /// thread in at a time, and a free-threaded CPython has no GIL, so the helper does not rely
+    /// on it: a state that is not `Sync` does not compile (see [`module!`](crate::module!)).
     pub fn state(&self) -> &'py S {
         self.state
     }
@@ -148,11 +150,11 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     /// could outlive it, cannot take one.
     ///
     /// ```
-    /// use std::cell::Cell;
+    /// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     /// use pymodule::Module;
     ///
     /// #[derive(Default)]
-    /// pub struct Calls(Cell<u64>);
+    /// pub struct Calls(AtomicU64);
     ///
     /// pymodule::module! {
     ///     mod threads {
@@ -162,11 +164,11 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     ///             m.detach(|attach| {
     ///                 std::thread::scope(|s| {
     ///                     for _ in 0..4 {
-    ///                         s.spawn(|| attach.with_gil(|m| m.state().0.update(|n| n + 1)));
+    ///                         s.spawn(|| attach.with_gil(|m| m.state().0.fetch_add(1, Relaxed)));
     ///                     }
     ///                 })
     ///             })?;
-    ///             Ok(m.state().0.get())
+    ///             Ok(m.state().0.load(Relaxed))
     ///         }
     ///     }
     /// }
@@ -192,7 +194,7 @@ impl<'py, S: Send + 'static> Module<'py, S> {
     fn exiting(&self) -> bool {
         // SAFETY: the GIL is held; `self.ptr` is a module of ours with its state written.
         unsafe {
-            if header(self.ptr).is_none_or(|h| h.exiting.get()) {
+            if header(self.ptr).is_none_or(|h| h.exiting.load(Ordering::Relaxed)) {
                 return true;
             }
             let is_finalizing = ffi::PySys_GetObject(c"is_finalizing".as_ptr());
@@ -217,7 +219,7 @@ impl<'py, S: Send + 'static> Module<'py, S> {
 }
 
 /// Lets any thread take the GIL of a module's interpreter and use the module: see
-/// [`Module::detach`]. It is `Send` and `Sync` (given `S: Send`), and `Copy`.
+/// [`Module::detach`]. It is `Send` and `Sync` (given `S: Send + Sync`), and `Copy`.
 pub struct Attach<'call, S> {
     module: *mut ffi::PyObject,
     interp: *mut ffi::PyInterpreterState,
@@ -232,11 +234,12 @@ impl<S> Clone for Attach<'_, S> {
 impl<S> Copy for Attach<'_, S> {}
 // SAFETY: the pointers are only used with the GIL of their interpreter held (with_gil), and the
 // module outlives 'call, during which the calling thread keeps its reference to it.
-unsafe impl<S: Send> Send for Attach<'_, S> {}
-// SAFETY: as above; `with_gil` takes `&self` and serialises every use through the GIL.
-unsafe impl<S: Send> Sync for Attach<'_, S> {}
+unsafe impl<S: Send + Sync> Send for Attach<'_, S> {}
+// SAFETY: as above; `with_gil` takes `&self` and hands each thread a `&S`, which `S: Sync`
+// makes sound with or without a GIL to serialise them.
+unsafe impl<S: Send + Sync> Sync for Attach<'_, S> {}
 
-impl<S: Send + 'static> Attach<'_, S> {
+impl<S: Send + Sync + 'static> Attach<'_, S> {
     /// Takes the GIL of the module's interpreter, runs `f` with the module, and releases it.
     ///
     /// It works in a thread that Python never saw, and in a subinterpreter: it makes a thread

@@ -95,13 +95,13 @@ pub mod __private {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::Cell;
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
     use crate::embed::check;
     use crate::{Module, PyErr};
 
     #[derive(Default)]
-    pub struct Calls(Cell<u64>);
+    pub struct Calls(AtomicU64);
 
     crate::module! {
         /// For the tests.
@@ -117,8 +117,8 @@ mod tests {
             }
             /// Raise Oops.
             fn oops(m: Module<'_, Calls>) -> Result<(), PyErr> {
-                m.state().0.set(m.state().0.get() + 1);
-                Err(PyErr::new::<Oops>(format!("call {}", m.state().0.get())))
+                let n = m.state().0.fetch_add(1, Relaxed) + 1;
+                Err(PyErr::new::<Oops>(format!("call {n}")))
             }
             /// Panic without the GIL.
             fn boom_without_gil(m: Module<'_, Calls>) -> u64 {

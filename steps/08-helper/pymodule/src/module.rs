@@ -2,10 +2,11 @@
 //! The module definition: multi-phase initialisation, the slots each CPython version accepts, and
 //! the exec slot and garbage-collector hooks of the module's state (whose layout is in `state`).
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::ffi::{CStr, c_int, c_void};
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3_ffi as ffi;
 
@@ -13,8 +14,9 @@ use crate::state::{Header, MALLOC_ALIGN, StateBlock, header};
 
 /// What [`module!`](crate::module!) knows about a module, for the functions below.
 pub trait Spec: 'static {
-    /// The module's own state (`()` if it has none).
-    type State: Default + Send + 'static;
+    /// The module's own state (`()` if it has none). `Sync`, because every thread that calls
+    /// the module shares it (`&State`), with no GIL to take turns on a free-threaded build.
+    type State: Default + Send + Sync + 'static;
     /// Its exception types: `PanicException` first, then those it declares.
     const EXCEPTIONS: &'static [ExceptionDef];
     /// Its classes (chapter 10), made after the state is written.
@@ -61,7 +63,9 @@ impl Slots {
             slot: ffi::Py_mod_multiple_interpreters,
             value: 2 as *mut c_void,
         };
-        // Py_MOD_GIL_USED: a module's state is shared (`&S`) by whoever holds the GIL.
+        // Py_MOD_GIL_USED. The module's state would be sound without it (it is `Sync`, and exec
+        // publishes it with a release store), but a class's instances are not yet: their borrow
+        // flag and interpreter cache are `Cell`s, and their values need only be `Send`.
         let gil = ffi::PyModuleDef_Slot { slot: ffi::Py_mod_gil, value: ptr::null_mut() };
         Slots([[exec, END, END, END], [exec, multi, END, END], [exec, multi, gil, END]])
     }
@@ -153,7 +157,8 @@ fn running_version() -> (u32, u32) {
 /// state. On any failure it releases what it made and returns -1 with an exception set.
 unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
     let run = || {
-        let mut types: Vec<*mut ffi::PyObject> = Vec::with_capacity(M::EXCEPTIONS.len());
+        let mut types: Vec<*mut ffi::PyObject> =
+            Vec::with_capacity(M::EXCEPTIONS.len() + M::CLASSES.len());
         for def in M::EXCEPTIONS {
             let base = match def.base {
                 crate::err::Kind::Builtin(get) => get(),
@@ -182,24 +187,36 @@ unsafe extern "C" fn exec<M: Spec>(module: *mut ffi::PyObject) -> c_int {
             }
             types.push(ty);
         }
+        // The classes, each added to the module and kept after the exception types. They are
+        // made before the state is published, so `types` is complete when a thread sees it.
+        for class in M::CLASSES {
+            // SAFETY: the GIL is held; `module` is the module being executed.
+            let ty = unsafe { (class.create)(module) };
+            if ty.is_null() {
+                for t in types {
+                    // SAFETY: references we own.
+                    unsafe { ffi::Py_DecRef(t) };
+                }
+                return -1;
+            }
+            types.push(ty);
+        }
+        // ANCHOR: publish
         let user = M::State::default();
         // SAFETY: CPython allocated m_size = size_of::<StateBlock<State>>() bytes for the state,
-        // aligned for it (asserted in `definition`), before running this slot.
+        // zeroed (so `ready` is false) and aligned for it (asserted in `definition`), before
+        // running this slot. Every field but `ready` is written first; then the release store
+        // publishes them to any thread whose `header()` sees `ready` set. `ready` itself is never
+        // written non-atomically: another thread may be loading it.
         unsafe {
             let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
-            let header = Header { ready: true, types, exiting: Cell::new(false) };
-            state.write(StateBlock { header, user });
-            // The classes, each added to the module and kept in the state after the exception
-            // types.
-            for class in M::CLASSES {
-                let ty = (class.create)(module);
-                if ty.is_null() {
-                    return -1;
-                }
-                (*state).header.types.push(ty);
-            }
+            (&raw mut (*state).header.types).write(types);
+            (&raw mut (*state).header.exiting).write(AtomicBool::new(false));
+            (&raw mut (*state).user).write(user);
+            (*state).header.ready.store(true, Ordering::Release);
             watch_exit(module)
         }
+        // ANCHOR_END: publish
     };
     match panic::catch_unwind(AssertUnwindSafe(run)) {
         Ok(status) => status,
@@ -278,7 +295,7 @@ unsafe extern "C" fn exiting(
         if module != ffi::Py_None()
             && let Some(header) = header(module)
         {
-            header.exiting.set(true);
+            header.exiting.store(true, Ordering::Relaxed);
         }
         ffi::Py_DecRef(module);
         let none = ffi::Py_None();
@@ -311,10 +328,12 @@ unsafe extern "C" fn traverse(
 
 /// `m_clear`: drops the state's references (to break a cycle through the module).
 unsafe extern "C" fn clear(module: *mut ffi::PyObject) -> c_int {
-    // SAFETY: CPython calls this for our module, with the GIL held.
+    // SAFETY: CPython calls this for our module, attached, and only when no other thread can
+    // reach the module (the collector clears unreachable objects; m_free, at deallocation), so
+    // nothing reads `types` while it is written.
     unsafe {
         let state = ffi::PyModule_GetState(module).cast::<Header>();
-        if !state.is_null() && (*state).ready {
+        if !state.is_null() && (*state).ready.load(Ordering::Acquire) {
             for ty in (*state).types.iter_mut() {
                 let old = std::mem::replace(ty, ptr::null_mut());
                 if !old.is_null() {
@@ -333,8 +352,8 @@ unsafe extern "C" fn free<M: Spec>(module: *mut c_void) {
     unsafe {
         clear(module);
         let state = ffi::PyModule_GetState(module).cast::<StateBlock<M::State>>();
-        if !state.is_null() && (*state).header.ready {
-            (*state).header.ready = false;
+        if !state.is_null() && (*state).header.ready.load(Ordering::Acquire) {
+            (*state).header.ready.store(false, Ordering::Relaxed);
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
                 ptr::drop_in_place(&raw mut (*state).header.types);
                 ptr::drop_in_place(&raw mut (*state).user);

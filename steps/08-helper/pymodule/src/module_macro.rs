@@ -4,12 +4,12 @@
 /// writes the method table, the module definition and the exported `PyInit_<name>`.
 ///
 /// ```
-/// use std::cell::Cell;
+/// use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 /// use pymodule::{Module, PyErr};
 ///
 /// #[derive(Default)]
 /// pub struct Counter {
-///     total: Cell<u64>,
+///     total: AtomicU64,
 /// }
 ///
 /// pymodule::module! {
@@ -22,10 +22,11 @@
 ///         }
 ///         /// Add `n` (1 if left out) to the total, and return the new total.
 ///         fn add(m: Module<'_, Counter>, n: Option<u64>) -> Result<u64, PyErr> {
-///             let total = &m.state().total;
-///             let new = total.get().checked_add(n.unwrap_or(1));
-///             total.set(new.ok_or_else(|| PyErr::new::<TooMany>("the total would overflow"))?);
-///             Ok(total.get())
+///             let add = |total: u64| total.checked_add(n.unwrap_or(1));
+///             match m.state().total.fetch_update(Relaxed, Relaxed, add) {
+///                 Ok(old) => Ok(add(old).unwrap_or(u64::MAX)),
+///                 Err(_) => Err(PyErr::new::<TooMany>("the total would overflow")),
+///             }
 ///         }
 ///     }
 /// }
@@ -45,7 +46,8 @@
 ///
 /// - `///` lines: the module's docstring. Then `mod NAME`: `import NAME` calls `PyInit_NAME`.
 /// - `state: TYPE;` (optional): the module's state, made with `Default` when the module is
-///   executed, and dropped with the module. It must be `Send` and hold no Python objects.
+///   executed, and dropped with the module. It must be `Send` and `Sync` (below), and hold no
+///   Python objects.
 /// - `exceptions { ... }` (optional): exception types, each `Name(Base)` with `Base` one of
 ///   [`exc`](crate::exc). Each becomes a Rust type for [`PyErr::new`](crate::PyErr::new) and a
 ///   class in the module, made anew for each module object. Every module also gets
@@ -71,6 +73,25 @@
 ///         fn keep(text: &'static str) {
 ///             KEPT.lock().unwrap().push(text); // read after `text`'s object is freed
 ///         }
+///     }
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Every thread that calls the module shares its state (`&TYPE`), and without a GIL (a
+/// free-threaded CPython) they do so at the same time, so the state must be `Sync`: atomics, or
+/// a `Mutex`, for what changes. A state with a `Cell` in it, which only the GIL made sound, does
+/// not compile:
+///
+/// ```compile_fail,E0277
+/// use std::cell::Cell;
+///
+/// #[derive(Default)]
+/// pub struct Counter(Cell<u64>); // error: `Cell<u64>` cannot be shared between threads safely
+///
+/// pymodule::module! {
+///     mod counter {
+///         state: Counter;
 ///     }
 /// }
 /// # fn main() {}

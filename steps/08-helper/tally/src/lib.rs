@@ -1,14 +1,15 @@
 // ANCHOR: all
 //! `tally`: a count per module object, so per interpreter, and the helper's other pieces.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use pymodule::{Module, PyErr, exc::ValueError};
 
-/// The module's state: CPython allocates it with each module object.
+/// The module's state: CPython allocates it with each module object. Threads share it, so the
+/// count is atomic; it orders nothing else, so `Relaxed` suffices.
 #[derive(Default)]
 pub struct Tally {
-    count: Cell<u64>,
+    count: AtomicU64,
 }
 
 pymodule::module! {
@@ -21,14 +22,15 @@ pymodule::module! {
         }
         /// Add `n` (1 if left out) to the count, and return the new count.
         fn add(m: Module<'_, Tally>, n: Option<u64>) -> Result<u64, PyErr> {
-            let count = &m.state().count;
-            let new = count.get().checked_add(n.unwrap_or(1));
-            count.set(new.ok_or_else(|| PyErr::new::<TallyOverflow>("the count would overflow"))?);
-            Ok(count.get())
+            let n = n.unwrap_or(1);
+            match m.state().count.fetch_update(Relaxed, Relaxed, |count| count.checked_add(n)) {
+                Ok(old) => Ok(old + n), // checked by the update
+                Err(_) => Err(PyErr::new::<TallyOverflow>("the count would overflow")),
+            }
         }
         /// The count.
         fn count(m: Module<'_, Tally>) -> u64 {
-            m.state().count.get()
+            m.state().count.load(Relaxed)
         }
         // ANCHOR: threads
         /// Start `threads` OS threads that each add 1 to the count, taking the GIL to do it;
@@ -42,14 +44,15 @@ pymodule::module! {
                     for _ in 0..threads {
                         scope.spawn(|| {
                             attach.with_gil(|m| {
-                                let count = &m.state().count;
-                                count.set(count.get().saturating_add(1));
+                                let _ = m.state().count.fetch_update(Relaxed, Relaxed, |count| {
+                                    count.checked_add(1)
+                                });
                             })
                         });
                     }
                 })
             })?;
-            Ok(m.state().count.get())
+            Ok(m.state().count.load(Relaxed))
         }
         // ANCHOR_END: threads
         // ANCHOR: primes

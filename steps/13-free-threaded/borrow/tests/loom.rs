@@ -10,6 +10,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use borrow::BorrowState;
 use loom::cell::UnsafeCell;
+use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
@@ -127,4 +128,48 @@ fn loom_finds_no_race_in_the_atomic_state() {
     println!("the atomic state: no race in {runs} interleavings");
 }
 // ANCHOR_END: atomic
+
+// ANCHOR: publish
+/// The helper's state block (chapter 8's `state.rs`), modelled: the exec slot writes the block,
+/// then sets `ready`; a call loads `ready`, and reads the block if it is set.
+struct Block {
+    ready: AtomicBool,
+    types: UnsafeCell<Vec<i32>>,
+}
+
+/// Exec and one call at once, with `store` for exec's setting of `ready` and `load` for the
+/// call's reading of it.
+fn exec_and_call(store: Ordering, load: Ordering) {
+    let block = Arc::new(Block { ready: AtomicBool::new(false), types: UnsafeCell::new(vec![]) });
+    let caller = block.clone();
+    let call = thread::spawn(move || {
+        if caller.ready.load(load) {
+            caller.types.with(|types| assert_eq!(unsafe { (*types).len() }, 2));
+        }
+    });
+    block.types.with_mut(|types| unsafe { (*types).extend([1, 2]) });
+    block.ready.store(true, store);
+    call.join().unwrap();
+}
+
+#[test]
+fn the_helpers_state_is_published_whole() {
+    loom::model(|| exec_and_call(Ordering::Release, Ordering::Acquire));
+    println!("the helper's state, release and acquire: no race");
+}
+
+/// The fault: `ready` stored and loaded `Relaxed`, which orders nothing else.
+#[test]
+fn loom_finds_a_relaxed_publication() {
+    let hook = panic::take_hook();
+    panic::set_hook(Box::new(|_| {}));
+    let found =
+        panic::catch_unwind(|| loom::model(|| exec_and_call(Ordering::Relaxed, Ordering::Relaxed)));
+    panic::set_hook(hook);
+    let message = found.expect_err("loom found no race in a relaxed publication");
+    let text = message.downcast_ref::<String>().map(String::as_str).unwrap_or("");
+    assert!(text.contains("Causality violation"), "another failure: {text}");
+    println!("the helper's state, relaxed: {}", text.lines().next().unwrap_or(""));
+}
+// ANCHOR_END: publish
 // ANCHOR_END: all

@@ -44,7 +44,10 @@ impl<'py> Gil<'py> {
     ///
     /// # Safety
     /// As for [`Gil::assume`], and `here` holds NULL or the interpreter that runs the thread
-    /// for all of `'py` (the instance's own, as [`here_of`](crate::__private::here_of) says).
+    /// whenever code holding the token runs (the instance's own, as
+    /// [`here_of`](crate::__private::here_of) says). Python code that the call runs may switch
+    /// the thread to another interpreter for a while, but it cannot reach the token, which
+    /// cannot be stored beyond `'py` nor sent to another thread.
     #[inline(always)]
     pub(crate) unsafe fn assume_here(here: Here<'py>) -> Self {
         Gil { here: Some(here), _thread: PhantomData }

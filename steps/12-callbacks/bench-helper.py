@@ -2,15 +2,21 @@
 repository's root) on the staged release builds in target/book-work/stage/12. Every way is timed
 in the same run, in paired rounds (each round times every way once, back to back; a ratio is the
 median over the rounds of each round's ratio, as chapter 11's bench.py does), so that a change in
-the machine's speed falls on both sides of a ratio alike. It ends with the lines
+the machine's speed falls on both sides of a ratio alike. It prints the lines
 `ratio helper-iter/raw-iter:`, `ratio helper-iter/list-iter:`, `ratio pyo3-iter/list-iter:` and
-`ratio progress/no-progress:`."""
+`ratio progress/no-progress:` from the timings, then the iterators again in instructions per item,
+counted by callgrind in one run as py/cost.py counts them: `ratio helper-iter/raw-iter
+(instructions):` and `ratio pyo3-iter/raw-iter (instructions):`."""
 
 import importlib
 import os
 import random
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +24,34 @@ ROOT = Path(__file__).resolve().parents[2]
 STAGE = ROOT / "target" / "book-work" / "stage" / "12"
 ROUNDS = 15
 ITEMS = 100_000
+
+# Instructions per item: the same loop over each module's Ring, under callgrind, which dumps its
+# counters at each getppid(); a row is the difference between 1200 and 200 items, per item.
+COUNTED = [("raw-iter", "callbacks"), ("helper-iter", "helper_callbacks"),
+           ("pyo3-iter", "pyo3_callbacks"), ("list-iter", None)]
+N1, N2 = 200, 1200
+
+def drain_here(iterable):
+    for _ in iterable:
+        pass
+
+
+if sys.argv[1:2] == ["--child"]:
+    sys.path.insert(0, str(STAGE))
+    for _, name in COUNTED:
+        runs = []
+        for n in (2000, N1, N2):
+            if name is None:
+                r = list(range(n))
+            else:
+                r = importlib.import_module(name).Ring(n)
+                for i in range(n):
+                    r.push(i)
+            runs.append(r)
+        for r in runs:
+            drain_here(r)
+            os.getppid()
+    sys.exit(0)
 
 if not (STAGE / "helper_callbacks.abi3.so").exists():
     sys.exit(f"{STAGE} is not staged: run `just build` first")
@@ -121,3 +155,28 @@ per_call = len(calls) / ROUNDS
 print(f"progress: {per_call:.1f} calls a count, a count {min(seconds['no-progress']):.4f} s")
 print(line("progress/no-progress", ratio(seconds, "progress", "no-progress"), 1.02)
       + f" (the median of {ROUNDS} rounds)")
+
+# The iterators in instructions (callgrind), one run.
+if shutil.which("valgrind") is None:
+    sys.exit("error: valgrind is not installed (apt-get install valgrind)")
+with tempfile.TemporaryDirectory() as tmp:
+    out = os.path.join(tmp, "cg")
+    proc = subprocess.run(["valgrind", "--tool=callgrind", "--dump-before=getppid",
+                           f"--callgrind-out-file={out}", sys.executable, __file__, "--child"],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONHASHSEED="0"))
+    if proc.returncode != 0:
+        sys.exit(f"callgrind failed:\n{proc.stderr[-3000:]}")
+
+    def total(k):
+        with open(f"{out}.{k}") as f:
+            return int(re.search(r"^summary:\s*(\d+)", f.read(), re.M).group(1))
+    counts = {row: (total(3 * k + 3) - total(3 * k + 2)) / (N2 - N1)
+              for k, (row, _) in enumerate(COUNTED)}
+print()
+print("instructions per item (callgrind)")
+for row, n in counts.items():
+    print(f"{row:<24}{n:8.0f}")
+helper = counts["helper-iter"] / counts["raw-iter"]
+print(f"ratio helper-iter/raw-iter (instructions): {helper:.2f} "
+      f"(goal <= 1.05: {'yes' if helper <= 1.05 else 'no'})")
+print(f"ratio pyo3-iter/raw-iter (instructions): {counts['pyo3-iter'] / counts['raw-iter']:.2f}")

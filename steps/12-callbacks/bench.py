@@ -4,8 +4,9 @@ against Python's own, and what attaching a Rust thread costs, timed. It runs py/
 py/attach.py on the staged copies, target/book-work/stage/12 (a release build), the very files
 the page measures. It prints the lines `ratio rust-calls-python/python-calls-python:`, `ratio
 ring-iter/list-iter:` and `ratio first/later (...)`. Then it runs the helper's half,
-bench-helper.py (`just bench` runs only bench.py), whose `ratio helper-iter/raw-iter:` sets the
-helper's iterator against this half's."""
+bench-helper.py (`just bench` runs only bench.py), whose `ratio helper-iter/raw-iter:` (timed) and
+`ratio helper-iter/raw-iter (instructions):` (callgrind) set the helper's iterator against this
+half's."""
 
 import subprocess
 import sys

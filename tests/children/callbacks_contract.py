@@ -146,6 +146,16 @@ def check_iterate(m):
         raises(RuntimeError, next, it)
         r.push(1)
         r.push(2)
+    # a full ring that wrapped keeps its items in two runs of its buffer: a change seen where
+    # the iterator moves from the first run to the second, and none on a walk across it
+    r = Ring(3)
+    for n in range(5):
+        r.push(n)
+    it = iter(r)
+    assert [next(it), next(it)] == [2, 3]
+    r.push(5)
+    raises(RuntimeError, next, it)
+    assert [list(r), list(Ring(1))] == [[3, 4, 5], []]
 
     class Meddler:
         def __index__(self):

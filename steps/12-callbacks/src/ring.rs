@@ -19,7 +19,9 @@ use crate::{Kind, Raised, entry, raise, state_of};
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 
 /// The Rust value inside each `Ring`: strong references, oldest first, and a count of the
-/// changes made to them, which the iterators compare with the count they started from.
+/// changes made to them, which the iterators compare with the count they started from. Every
+/// change to `items` adds one to it: an iterator trusts its pointers into their buffer only
+/// while the count is the one it started from.
 struct Ring {
     capacity: usize,
     items: VecDeque<*mut PyObject>,
@@ -279,14 +281,20 @@ unsafe fn drop_value(ring: Ring) {
 // ANCHOR_END: trashcan
 
 // ANCHOR: iter
-/// An iterator over a ring: a strong reference to the ring (NULL once exhausted), the index of
-/// the next item, and the ring's count of changes when the iterator was made.
+/// An iterator over a ring: a strong reference to the ring (NULL once exhausted), the ring's
+/// count of changes when the iterator was made, and a cursor into the ring's items. A
+/// `VecDeque` keeps its items in one buffer, in at most two runs (`as_slices`): `next..end` is
+/// what is left of the run being read, `rest..rest_end` the run after it. The pointers are
+/// read only while the ring's count is the iterator's, so while the buffer is as it was.
 #[repr(C)]
 struct RingIterObject {
     ob_base: PyObject,
     ring: *mut PyObject,
-    next: usize,
     changes: u64,
+    next: *const *mut PyObject,
+    end: *const *mut PyObject,
+    rest: *const *mut PyObject,
+    rest_end: *const *mut PyObject,
 }
 
 /// `iter(r)`: `tp_iter`. A new iterator, which keeps the ring alive.
@@ -303,17 +311,45 @@ unsafe extern "C" fn ring_iter(obj: *mut PyObject) -> *mut PyObject {
                 return Err(Raised);
             }
             let this = it.cast::<RingIterObject>();
+            let ring = ring(obj);
+            let (first, second) = ring.items.as_slices();
             (*this).ring = Py_NewRef(obj);
-            (*this).next = 0;
-            (*this).changes = ring(obj).changes;
+            (*this).changes = ring.changes;
+            (*this).next = first.as_ptr_range().start;
+            (*this).end = first.as_ptr_range().end;
+            (*this).rest = second.as_ptr_range().start;
+            (*this).rest_end = second.as_ptr_range().end;
             Ok(it)
         }
     })
 }
 
 /// `next(it)`: `tp_iternext`. NULL with no exception set is the end (CPython raises
-/// StopIteration for us); NULL with one set is an error.
+/// StopIteration for us); NULL with one set is an error. The common step, an item inside the
+/// run and an unchanged ring, is done here; nothing in it can panic, so it needs no `entry`.
 unsafe extern "C" fn ring_iter_next(it: *mut PyObject) -> *mut PyObject {
+    let this = it.cast::<RingIterObject>();
+    // SAFETY: CPython calls tp_iternext with the GIL held, for a live iterator. A cursor that is
+    // not at its end has a ring (`ring_iter_end` empties it when the ring goes), whose buffer is
+    // as it was when the cursor was made if the count of changes is the same.
+    unsafe {
+        let next = (*this).next;
+        if next != (*this).end && ring((*this).ring).changes == (*this).changes {
+            (*this).next = next.add(1);
+            return Py_NewRef(*next);
+        }
+        ring_iter_turn(it)
+    }
+}
+
+/// The other steps of `next`: a changed ring, the end of the first run, the end of the items.
+/// (`extern "C"` like the slot, so that the slot can jump to it rather than call it.)
+///
+/// # Safety
+/// As for `ring_iter_next`.
+#[cold]
+#[inline(never)]
+unsafe extern "C" fn ring_iter_turn(it: *mut PyObject) -> *mut PyObject {
     entry(|| {
         let this = it.cast::<RingIterObject>();
         // SAFETY: a live iterator, GIL held; the ring it holds is a live Ring.
@@ -322,20 +358,37 @@ unsafe extern "C" fn ring_iter_next(it: *mut PyObject) -> *mut PyObject {
             if obj.is_null() {
                 return Ok(ptr::null_mut()); // exhausted: stays exhausted
             }
-            let ring = ring(obj);
-            if ring.changes != (*this).changes {
+            if ring(obj).changes != (*this).changes {
                 return Err(raise(Kind::Runtime, "Ring changed during iteration"));
             }
-            if let Some(&item) = ring.items.get((*this).next) {
-                (*this).next += 1;
-                return Ok(Py_NewRef(item));
+            let next = (*this).rest;
+            if next != (*this).rest_end {
+                (*this).next = next.add(1);
+                (*this).end = (*this).rest_end;
+                (*this).rest = (*this).rest_end;
+                return Ok(Py_NewRef(*next));
             }
             // The end: let the ring go now, as list's iterator does.
-            (*this).ring = ptr::null_mut();
-            Py_DECREF(obj);
+            Py_DECREF(ring_iter_end(this));
             Ok(ptr::null_mut())
         }
     })
+}
+
+/// Empties the iterator: no ring, an empty cursor. Returns the ring's reference (or NULL),
+/// for the caller to release once the fields are written (a release can run Python code).
+///
+/// # Safety
+/// The GIL is held and `this` is a live iterator.
+unsafe fn ring_iter_end(this: *mut RingIterObject) -> *mut PyObject {
+    // SAFETY: the caller's promise.
+    unsafe {
+        (*this).next = ptr::null();
+        (*this).end = ptr::null();
+        (*this).rest = ptr::null();
+        (*this).rest_end = ptr::null();
+        mem::replace(&mut (*this).ring, ptr::null_mut())
+    }
 }
 
 unsafe extern "C" fn ring_iter_traverse(
@@ -357,11 +410,8 @@ unsafe extern "C" fn ring_iter_traverse(
 }
 
 unsafe extern "C" fn ring_iter_clear(it: *mut PyObject) -> c_int {
-    // SAFETY: GIL held; the field is set to NULL before the release, which can run Python code.
-    unsafe {
-        let ring = mem::replace(&mut (*it.cast::<RingIterObject>()).ring, ptr::null_mut());
-        Py_XDECREF(ring);
-    }
+    // SAFETY: GIL held; the fields are emptied before the release, which can run Python code.
+    unsafe { Py_XDECREF(ring_iter_end(it.cast())) };
     0
 }
 

@@ -28,7 +28,20 @@ pub(crate) unsafe fn guard<R>(
     body: impl for<'py> FnOnce(Gil<'py>) -> Result<R, PyErr>,
 ) -> R {
     // SAFETY: CPython holds the GIL for us during the call.
-    let gil = unsafe { Gil::assume() };
+    unsafe { guard_with(failed, Gil::assume(), module, body) }
+}
+
+/// [`guard`], with the token to pass on: one that knows the instance whose method runs.
+///
+/// # Safety
+/// As for [`guard`]; `gil` is valid for the whole call.
+#[inline(always)]
+pub(crate) unsafe fn guard_with<'py, R>(
+    failed: R,
+    gil: Gil<'py>,
+    module: impl FnOnce() -> *mut ffi::PyObject,
+    body: impl FnOnce(Gil<'py>) -> Result<R, PyErr>,
+) -> R {
     match panic::catch_unwind(AssertUnwindSafe(|| body(gil))) {
         Ok(Ok(value)) => value,
         Ok(Err(err)) => {

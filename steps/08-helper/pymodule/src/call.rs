@@ -111,7 +111,7 @@ impl Py {
     pub fn call(&self, gil: Gil<'_>, args: impl Args) -> Result<Py, PyErr> {
         // SAFETY: the GIL is held (the token); we hold a reference to the object.
         unsafe {
-            if !self.belongs_to(ffi::PyInterpreterState_Get()) {
+            if !self.belongs_to(gil.interp()) {
                 let msg = "the object belongs to another interpreter";
                 return Err(PyErr::new::<exc::RuntimeError>(msg));
             }

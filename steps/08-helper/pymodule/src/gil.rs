@@ -9,13 +9,14 @@ use std::sync::atomic::Ordering;
 use pyo3_ffi as ffi;
 
 use crate::err::PyErr;
+use crate::here::Here;
 use crate::state::header;
 
 /// Proof that the current thread holds the GIL, for the lifetime `'py`.
 ///
-/// It is zero-sized, so passing it around costs nothing, and it is neither `Send` nor `Sync`, so
-/// it never leaves its thread: a closure that captures it (or a [`Module`], which holds one) is
-/// not `Send`, and [`Gil::allow_threads`] refuses it:
+/// It is one pointer wide, so passing it around costs next to nothing, and it is neither `Send`
+/// nor `Sync`, so it never leaves its thread: a closure that captures it (or a [`Module`], which
+/// holds one) is not `Send`, and [`Gil::allow_threads`] refuses it:
 ///
 /// ```compile_fail
 /// fn leak(gil: pymodule::Gil<'_>) {
@@ -23,7 +24,12 @@ use crate::state::header;
 /// }
 /// ```
 #[derive(Clone, Copy)]
-pub struct Gil<'py>(PhantomData<(&'py (), *mut ())>);
+pub struct Gil<'py> {
+    /// Inside a method or a slot of an instance, the instance's cell that keeps its interpreter
+    /// (which runs the call): the running interpreter, without asking CPython each time.
+    here: Option<Here<'py>>,
+    _thread: PhantomData<*mut ()>,
+}
 
 impl<'py> Gil<'py> {
     /// The token, for code that knows the GIL is held (a function CPython calls, for one).
@@ -31,7 +37,32 @@ impl<'py> Gil<'py> {
     /// # Safety
     /// The current thread must hold the GIL for all of `'py`.
     pub unsafe fn assume() -> Self {
-        Gil(PhantomData)
+        Gil { here: None, _thread: PhantomData }
+    }
+
+    /// The token inside a method or a slot of an instance, which knows where the running
+    /// interpreter is kept.
+    ///
+    /// # Safety
+    /// As for [`Gil::assume`], and `here` holds NULL or the interpreter that runs the thread
+    /// whenever code holding the token runs (the instance's own, as
+    /// [`here_of`](crate::__private::here_of) says). Python code that the call runs may switch
+    /// the thread to another interpreter for a while, but it cannot reach the token, which
+    /// cannot be stored beyond `'py` nor sent to another thread.
+    #[inline(always)]
+    pub(crate) unsafe fn assume_here(here: Here<'py>) -> Self {
+        Gil { here: Some(here), _thread: PhantomData }
+    }
+
+    /// The interpreter that runs the thread: the instance's cell, where there is one, else
+    /// CPython's `PyInterpreterState_Get`.
+    #[inline(always)]
+    pub(crate) fn interp(self) -> *mut ffi::PyInterpreterState {
+        match self.here {
+            Some(here) => here.get(),
+            // SAFETY: the GIL is held (the token), so there is a current interpreter.
+            None => unsafe { ffi::PyInterpreterState_Get() },
+        }
     }
 
     /// Releases the GIL while `f` runs, so that other Python threads can run meanwhile, and takes

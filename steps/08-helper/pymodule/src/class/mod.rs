@@ -11,7 +11,7 @@ use std::ptr;
 
 use pyo3_ffi as ffi;
 
-use crate::boundary::guard;
+use crate::boundary::guard_with;
 use crate::err::{PyErr, exc, type_name};
 use crate::gil::Gil;
 use crate::here::Here;
@@ -331,8 +331,15 @@ pub unsafe fn call<C: Class, R>(
             })
         }
     };
-    // SAFETY: the caller's promise.
-    unsafe { guard(failed, module, body) }
+    // SAFETY: CPython holds the GIL during the call. An instance's cell holds NULL or its own
+    // interpreter, which is the one that runs its methods (see `here_of`).
+    unsafe {
+        let gil = match at {
+            At::Object(obj) => Gil::assume_here(here_of::<C>(obj)),
+            At::Type(_) => Gil::assume(),
+        };
+        guard_with(failed, gil, module, body)
+    }
 }
 // ANCHOR_END: call
 

@@ -73,16 +73,12 @@ impl Py {
 
     /// Ok if the object belongs to the interpreter this thread runs, else RuntimeError.
     #[inline(always)]
-    pub(crate) fn here(&self, _: Gil<'_>) -> Result<(), PyErr> {
-        // SAFETY: the GIL is held (the token), so there is a current interpreter.
-        if self.belongs_to(unsafe { ffi::PyInterpreterState_Get() }) {
-            Ok(())
-        } else {
-            Err(elsewhere())
-        }
+    pub(crate) fn here(&self, gil: Gil<'_>) -> Result<(), PyErr> {
+        if self.belongs_to(gil.interp()) { Ok(()) } else { Err(elsewhere()) }
     }
 
     /// Another reference to the same object.
+    #[inline]
     pub fn clone_ref(&self, gil: Gil<'_>) -> Result<Py, PyErr> {
         self.here(gil)?;
         // SAFETY: the GIL of the object's interpreter is held; the object is alive (we hold a
@@ -118,9 +114,8 @@ impl Py {
     }
 
     /// A new `list` of these objects, in order.
-    pub fn list<'a>(_: Gil<'_>, items: impl IntoIterator<Item = &'a Py>) -> Result<Py, PyErr> {
-        // SAFETY: the GIL is held (the token), so there is a current interpreter.
-        let here = unsafe { ffi::PyInterpreterState_Get() };
+    pub fn list<'a>(gil: Gil<'_>, items: impl IntoIterator<Item = &'a Py>) -> Result<Py, PyErr> {
+        let here = gil.interp();
         let mut pointers = Vec::new();
         for item in items {
             if !item.belongs_to(here) {
@@ -416,6 +411,86 @@ mod tests {
     crate::module! {
         mod sneaky {
             classes { Sneak }
+        }
+    }
+
+    mod elsewhere {
+        use std::cell::RefCell;
+
+        use pyo3_ffi as ffi;
+
+        use crate::embed::{eval, extract, fetch, with_gil};
+        use crate::{Gil, Py};
+
+        thread_local!(static ELSEWHERE: RefCell<Option<Py>> = const { RefCell::new(None) });
+
+        pub struct Nothing;
+
+        crate::class! {
+            class taker.Taker for Nothing [] {
+                fn __new__() -> Result<Nothing, crate::PyErr> {
+                    Ok(Nothing)
+                }
+                /// Takes a reference to the thread-local's object through the method's `Gil`, and
+                /// drops it (returning it would meet the result's own check).
+                fn take(&self, gil: Gil<'_>) -> Result<bool, crate::PyErr> {
+                    ELSEWHERE.with_borrow(|kept| kept.as_ref().unwrap().clone_ref(gil)).map(drop)?;
+                    Ok(true)
+                }
+            }
+        }
+
+        crate::module! {
+            mod taker {
+                classes { Taker }
+            }
+        }
+
+        /// `taker.Taker().take()` in the running interpreter, the module made and executed
+        /// there as `check` does: a new reference, or NULL with the exception set.
+        fn take() -> *mut ffi::PyObject {
+            // SAFETY: the GIL is held (the callers run inside with_gil); every object made here
+            // is released once.
+            unsafe {
+                let def = __pymodule_init().cast::<ffi::PyModuleDef>();
+                let spec =
+                    eval("__import__('importlib.machinery').machinery.ModuleSpec('taker', None)");
+                let module = ffi::PyModule_FromDefAndSpec(def, spec);
+                assert!(!module.is_null() && ffi::PyModule_ExecDef(module, def) == 0);
+                let ty = ffi::PyObject_GetAttrString(module, c"Taker".as_ptr());
+                let taker = ffi::PyObject_CallNoArgs(ty);
+                let method = ffi::PyObject_GetAttrString(taker, c"take".as_ptr());
+                let taken = ffi::PyObject_CallNoArgs(method);
+                for obj in [method, taker, ty, module, spec] {
+                    ffi::Py_DecRef(obj);
+                }
+                taken
+            }
+        }
+
+        /// Inside a method, the `Gil` knows the running interpreter from the instance (no
+        /// lookup): an object of another interpreter, kept in a thread-local, is refused there
+        /// as everywhere else, and taken in its own interpreter.
+        #[test]
+        fn a_method_refuses_an_object_of_another_interpreter() {
+            with_gil(|_| {
+                ELSEWHERE.set(Some(extract::<Py>(eval("object()")).unwrap()));
+                // SAFETY: the GIL is held; the new interpreter shares it (Py_NewInterpreter),
+                // runs on this thread, and is ended before the main one's is made current again.
+                unsafe {
+                    let main = ffi::PyThreadState_Get();
+                    let other = ffi::Py_NewInterpreter();
+                    assert!(!other.is_null());
+                    assert!(take().is_null());
+                    assert_eq!(fetch(), "RuntimeError: the object belongs to another interpreter");
+                    ffi::Py_EndInterpreter(other);
+                    ffi::PyThreadState_Swap(main);
+                    let taken = take();
+                    assert_eq!(taken, ffi::Py_True(), "{}", fetch());
+                    ffi::Py_DecRef(taken);
+                }
+                ELSEWHERE.take();
+            });
         }
     }
 

@@ -517,27 +517,28 @@ def test_hostile_input_of_kind(kind, tmp_path, debug_modules):
     assert sorted(finished) == sorted(label(m) for m in modules)
 
 
-def known_in_pyo3(kind: str, debug_modules: list[Path]) -> list[Path]:
-    """The modules (release and debug builds) that KNOWN_IN_PYO3 says `kind` breaks here."""
-    if kind not in KNOWN_IN_PYO3:
-        return []
-    name, holds_from, _ = KNOWN_IN_PYO3[kind]
-    if holds_from is not None and sys.version_info[:2] >= holds_from:
-        return []
-    return [m for m in MODULES + debug_modules if m.name == name]
+def known_in_pyo3(kind: str, debug_modules: list[Path], only: str | None = None) -> list[Path]:
+    """The modules (release and debug builds) that KNOWN_IN_PYO3 says `kind` breaks here (or,
+    with `only`, that one module's builds)."""
+    names = {name for name, holds_from, _ in KNOWN_IN_PYO3.get(kind, [])
+             if (holds_from is None or sys.version_info[:2] < holds_from)
+             and only in (None, name)}
+    return [m for m in MODULES + debug_modules if m.name in names]
 
 
-@pytest.mark.parametrize("kind", sorted(KNOWN_IN_PYO3))
-def test_pyo3_ring_breaks_as_its_page_says(kind, tmp_path, debug_modules):
-    """What the hostile-input kinds leave out of PyO3's ring (KNOWN_IN_PYO3) still breaks it,
-    so the exception stays true: when PyO3 mends it, this fails and the entry goes."""
-    modules = known_in_pyo3(kind, debug_modules)
+@pytest.mark.parametrize("kind,name", [(kind, name) for kind, entries in sorted(KNOWN_IN_PYO3.items())
+                                       for name, _, _ in entries])
+def test_pyo3_breaks_as_its_pages_say(kind, name, tmp_path, debug_modules):
+    """What the hostile-input kinds leave out of PyO3's modules (KNOWN_IN_PYO3) still breaks
+    them, so the exception stays true: when PyO3 mends it, this fails and the entry goes."""
+    _, holds_from, why = next(e for e in KNOWN_IN_PYO3[kind] if e[0] == name)
+    modules = known_in_pyo3(kind, debug_modules, only=name)
     if not modules:
-        pytest.skip(f"{kind} does not break {KNOWN_IN_PYO3[kind][0]} on this CPython (from "
-                    f"{'.'.join(map(str, KNOWN_IN_PYO3[kind][1]))} its fault does not show)")
+        pytest.skip(f"{kind} does not break {name} on this CPython (from "
+                    f"{'.'.join(map(str, holds_from))} its fault does not show)")
     _, problems = run_kind(kind, modules, tmp_path, explain=False)
     broken = {p.split(" ", 1)[0].rstrip(":") for p in problems}
-    assert broken == {label(m) for m in modules}, (KNOWN_IN_PYO3[kind][2], problems)
+    assert broken == {label(m) for m in modules}, (why, problems)
 
 
 def test_kinds_find_the_books_types(tmp_path):

@@ -50,19 +50,29 @@ EXCLUDED_MODULES: dict[str, str] = {
                          "tests it (answers and refusals), and its loop is hist's",
 }
 # ANCHOR_END: registry
-# What chapter 10's PyO3 comparison shows of PyO3 0.30.1, as its page says: the kinds of hostile
-# input (tests/children/ch06_kinds.py) that break it are not held to it where they do, and
-# test_pyo3_ring_breaks_as_its_page_says checks that they still do. When a PyO3 release mends one,
-# that test fails: the entry goes, and the page's sentence with it. kind: (module, the first
-# CPython where it holds, why).
-KNOWN_IN_PYO3: dict[str, tuple[str, tuple[int, int] | None, str]] = {
-    "patched_new": ("pyo3_ring.abi3.so", None,
-                    "its type is mutable (#[pyclass(immutable_type)] needs PyType_Freeze, in the "
-                    "stable ABI from 3.14 only), so a patched __new__ makes instances whose value "
-                    "PyO3 never wrote, and dropping them counts live() below zero"),
-    "deep_nesting": ("pyo3_ring.abi3.so", (3, 14),
-                     "PyO3 has no trashcan: freeing a chain of 100,000 rings overflows the stack "
-                     "before 3.14, whose Py_Dealloc has CPython's trashcan in it"),
+# What chapters 10 and 12's PyO3 comparisons show of PyO3 0.30.1, as their pages say: the kinds of
+# hostile input (tests/children/ch06_kinds.py) that break them are not held to them where they do,
+# and test_pyo3_breaks_as_its_pages_say checks that they still do. When a PyO3 release mends one,
+# that test fails: the entry goes, and the page's sentence with it. kind: [(module, the first
+# CPython where it holds, why)].
+KNOWN_IN_PYO3: dict[str, list[tuple[str, tuple[int, int] | None, str]]] = {
+    "patched_new": [
+        ("pyo3_ring.abi3.so", None,
+         "its type is mutable (#[pyclass(immutable_type)] needs PyType_Freeze, in the stable ABI "
+         "from 3.14 only), so a patched __new__ makes instances whose value PyO3 never wrote, and "
+         "dropping them counts live() below zero"),
+        ("pyo3_callbacks.abi3.so", None,
+         "chapter 12's RingIter is as mutable, and has no #[new]: a patched __new__ makes an "
+         "iterator whose Py<Ring> PyO3 never wrote (a null pointer), and using it crashes the "
+         "process"),
+    ],
+    "deep_nesting": [
+        ("pyo3_ring.abi3.so", (3, 14),
+         "PyO3 has no trashcan: freeing a chain of 100,000 rings overflows the stack before 3.14, "
+         "whose Py_Dealloc has CPython's trashcan in it"),
+        ("pyo3_callbacks.abi3.so", (3, 14),
+         "chapter 12's Ring, as chapter 10's: no trashcan before 3.14"),
+    ],
 }
 # Staged, but not importable by design: chapter 9's deliberate stable-ABI violation declares
 # PyUnstable_Module_SetGIL, which no GIL-enabled CPython exports, so its import fails on every

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
@@ -28,13 +28,16 @@ impl Ring {
         Ok(Ring { capacity: capacity as usize, items: VecDeque::new(), changes: 0 })
     }
 
-    /// Append `item`; when full, evict the oldest.
-    fn push(&mut self, item: Py<PyAny>) {
+    /// Append `item`; when full, evict the oldest. `MemoryError` if the ring cannot grow (Rust's
+    /// `push_back` would abort the process).
+    fn push(&mut self, item: Py<PyAny>) -> PyResult<()> {
+        self.items.try_reserve(1).map_err(|_| PyMemoryError::new_err("the ring cannot grow"))?;
         if self.items.len() == self.capacity {
             self.items.pop_front();
         }
         self.items.push_back(item);
         self.changes += 1;
+        Ok(())
     }
 
     /// Call `f(item)` for each item, oldest first, holding a shared borrow of the ring.

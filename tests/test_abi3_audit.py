@@ -7,7 +7,8 @@ Chapter 9's module with two entry points is flagged for exactly one symbol, its 
 export hook, so the finding is about the tool, and the test pins it to that one symbol.
 Chapter 11's `hist` calls the buffer protocol, in the stable ABI only from 3.11: against 3.10 it is
 flagged for exactly the three buffer functions it calls, and against 3.11 it passes (its
-`PyInit_hist` refuses 3.10, and a wheel of it would be tagged `cp311-abi3`).
+`PyInit_hist` refuses 3.10, and a wheel of it would be tagged `cp311-abi3`). Chapter 12's
+`hist_progress`, hist with a progress callback, is audited against 3.11 too.
 
 abi3audit runs with every network connection refused: it must need none for files on disk."""
 
@@ -69,10 +70,16 @@ def results(report: dict) -> dict[str, dict]:
     return found
 
 
-def staged_modules() -> list:
+def needs_3_11(module) -> bool:
+    """Chapter 11's hist, and chapter 12's hist_progress (hist with a progress callback, and its
+    broken variant): the buffer protocol, in the stable ABI from 3.11."""
+    return module.name in ("hist.abi3.so", "hist_progress.abi3.so")
+
+
+def staged_modules(for_3_11: bool = False) -> list:
     modules = sorted(p for p in STAGE.rglob("*.abi3.so")
                      if not p.relative_to(STAGE).parts[0].endswith(".tmp")
-                     and p not in (VIOLATION, HOOKS, HIST))
+                     and p not in (VIOLATION, HOOKS, HIST) and needs_3_11(p) == for_3_11)
     if not modules:
         pytest.fail(f"no staged modules under {STAGE}: run `just build` first")
     return modules
@@ -89,6 +96,18 @@ def test_every_module_the_book_builds_passes():
     bad = {spec: r for spec, r in found.items()
            if not (r["is_abi3"] and r["is_abi3_baseline_compatible"] and r["computed"] == "3.10"
                    or r["computed"] < "3.10" and r["is_abi3"])}
+    assert not bad, json.dumps(bad, indent=1)
+
+
+def test_the_modules_that_need_3_11_pass_against_3_11():
+    """hist_progress (chapter 12) is hist with a callback: like hist (below), it needs 3.11's
+    stable ABI, and nothing newer."""
+    modules = staged_modules(for_3_11=True)
+    assert {m.relative_to(STAGE).parts[0] for m in modules} >= {"12"}, modules
+    status, report, log = audit("--assume-minimum-abi3", "3.11", *map(str, modules))
+    assert status == 0, log
+    bad = {spec: r for spec, r in results(report).items()
+           if not (r["is_abi3"] and r["is_abi3_baseline_compatible"] and r["computed"] == "3.11")}
     assert not bad, json.dumps(bad, indent=1)
 
 

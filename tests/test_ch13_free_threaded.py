@@ -22,7 +22,7 @@ THREADS = ROOT / "steps" / "13-free-threaded" / "py" / "ring_threads.py"
 SAFE = STAGE / "13" / "safe_ring.abi3.so"
 CH10 = STAGE / "10" / "ring.abi3.so"
 STEP = ROOT / "steps" / "13-free-threaded"
-SAID = "each call returned or was refused"
+SAID = "each returned or was refused"
 
 
 def python_for(version: str) -> str:

@@ -25,7 +25,8 @@ cp ../../release/libhist_progress_broken.so broken/hist_progress.abi3.so
 cp ../../release/libpyo3_callbacks.so pyo3_callbacks.abi3.so
 # The module and the helper as a crate of their own, for the macros' expansion.
 mkdir -p helper-expand/src helper-expand/pymodule/src
-cp ../../../steps/12-callbacks/helper-callbacks/expand/Cargo.toml ../../../steps/Cargo.lock helper-expand/
+cp ../../../steps/12-callbacks/helper-callbacks/expand/Cargo.toml helper-expand/
+cp ../../../steps/Cargo.lock helper-expand/
 cp ../../../steps/12-callbacks/helper-callbacks/src/lib.rs helper-expand/src/
 cp ../../../steps/08-helper/expand/pymodule.toml helper-expand/pymodule/Cargo.toml
 cp -R ../../../steps/08-helper/pymodule/src/* helper-expand/pymodule/src/

@@ -30,7 +30,8 @@ local = threading.local()
 def remember(n):
     seen = getattr(local, "n", None)
     local.n = n
-    return seen, threading.current_thread().name, threading.current_thread() is threading.main_thread()
+    me = threading.current_thread()
+    return seen, me.name, me is threading.main_thread()
 
 
 print("the third call found:", from_thread(remember, 3))

@@ -110,7 +110,7 @@ fn api() -> &'static Api {
 }
 
 unsafe extern "C" {
-    /// glibc's `dlsym`; a null handle is `RTLD_DEFAULT`: every object loaded, the interpreter first.
+    /// glibc's `dlsym`; a null handle is `RTLD_DEFAULT`: all loaded objects, interpreter first.
     fn dlsym(handle: *mut c_void, symbol: *const c_char) -> *mut c_void;
 }
 

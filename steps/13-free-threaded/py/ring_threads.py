@@ -79,7 +79,7 @@ def main():
     assert m.live() == before - 3, f"{before - m.live()} of 3 ring values dropped"
     free = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
-    print(f"{threads} threads x {rounds} calls on 3 shared rings: each call returned or was refused")
+    print(f"{threads} threads x {rounds} calls on 3 shared rings: each returned or was refused")
     print(f"free-threaded build: {'yes' if free else 'no'}, GIL enabled: {'yes' if gil else 'no'}")
     if sum(refused):
         print(f"refused (another thread held the borrow): {sum(refused)}", file=sys.stderr)

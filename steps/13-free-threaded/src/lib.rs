@@ -110,7 +110,7 @@ impl RingObject {
     /// A pointer to the value, if `ring_new` wrote one.
     ///
     /// # Safety
-    /// `this` is a live instance and the thread is attached; the caller decides, by the borrow flag,
+    /// `this` is a live instance and the thread attached; the caller decides, by the borrow flag,
     /// whether the pointer may be read or written.
     unsafe fn value(this: *mut RingObject) -> Option<*mut Ring> {
         // SAFETY: the caller's promise; `written` was zeroed by tp_alloc or set by ring_new. No
@@ -206,7 +206,7 @@ unsafe extern "C" fn ring_new(
         };
         return ptr::null_mut();
     }
-    // SAFETY: the thread is attached and `ty` is Ring or a Python subclass of it: both allocate with
+    // SAFETY: the thread is attached and `ty` is Ring or a Python subclass: both allocate with
     // PyType_GenericAlloc (inherited from object; a class statement cannot change tp_alloc), so
     // calling it directly saves looking the slot up with PyType_GetSlot.
     let obj = unsafe { PyType_GenericAlloc(ty, 0) };
@@ -232,7 +232,7 @@ unsafe extern "C" fn ring_new(
 /// errors. The quick path matters to the cost of creating a ring (the chapter's last section).
 ///
 /// # Safety
-/// The thread is attached, `ty` is Ring or a subclass, `args` is a tuple and `kwargs` a dict or NULL.
+/// The thread is attached, `ty` is Ring or a subclass, `args` a tuple and `kwargs` a dict or NULL.
 unsafe fn parse_capacity(
     ty: *mut PyTypeObject,
     args: *mut PyObject,

@@ -313,7 +313,7 @@ pub unsafe extern "C" fn PyInit_hist_progress() -> *mut PyObject {
         raise(
             // SAFETY: CPython holds the GIL while it imports.
             unsafe { PyExc_ImportError },
-            "hist_progress needs CPython 3.11 or newer: the buffer protocol is in the stable ABI from 3.11",
+            "hist_progress needs CPython 3.11 or newer: its stable ABI has the buffer protocol",
         );
         return ptr::null_mut();
     }

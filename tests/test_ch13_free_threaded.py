@@ -240,20 +240,32 @@ def test_thread_sanitizer_sees_no_race_in_the_state_and_the_race_in_chapter_10s_
 
 # --- abi3t -----------------------------------------------------------------------------------
 
-def build_refcount(abi: str, tmp_path: Path) -> Path:
-    """steps/13-free-threaded/abi3t built with the feature `abi` (abi3 or abi3t), as bench.py does."""
-    crate = tmp_path / f"crate-{abi}"
-    shutil.copytree(STEP / "abi3t", crate)
+def build_alone(folder: str, name: str, abi: str, tmp_path: Path, target: str,
+                fault: tuple[str, str] | None = None) -> Path:
+    """steps/13-free-threaded/FOLDER, a crate outside the workspace, built with the feature `abi`
+    (abi3 or abi3t) in target/TARGET, as bench.py does; returns its library copied to
+    NAME.ABI.so. `fault` replaces one string of its source (which must be there) first."""
+    crate = tmp_path / f"{folder}-{abi}"
+    shutil.copytree(STEP / folder, crate)
     shutil.copy(ROOT / "steps" / "Cargo.lock", crate)
-    target = ROOT / "target" / f"refcount-{abi}"
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target), PYO3_NO_PYTHON="1",
+    if fault is not None:
+        source = crate / "src" / "lib.rs"
+        text = source.read_text()
+        assert fault[0] in text, fault
+        source.write_text(text.replace(fault[0], fault[1]))
+    env = dict(os.environ, CARGO_TARGET_DIR=str(ROOT / "target" / target), PYO3_NO_PYTHON="1",
                PYO3_BUILD_EXTENSION_MODULE="1")
     proc = subprocess.run(["cargo", "build", "--quiet", "--release", "--offline", "--features",
                            abi], cwd=crate, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    module = tmp_path / f"refcount.{abi}.so"
-    shutil.copy(target / "release" / "librefcount.so", module)
+    module = tmp_path / f"{name}.{abi}.so"
+    shutil.copy(ROOT / "target" / target / "release" / f"lib{name}.so", module)
     return module
+
+
+def build_refcount(abi: str, tmp_path: Path) -> Path:
+    """steps/13-free-threaded/abi3t built with the feature `abi` (abi3 or abi3t)."""
+    return build_alone("abi3t", "refcount", abi, tmp_path, f"refcount-{abi}")
 
 
 LOAD = ("import sys, importlib.machinery as m, importlib.util as u\n"
@@ -295,25 +307,10 @@ TYPEDATA = CHILDREN / "ch13_typedata.py"
 
 
 def build_typedata(abi: str, tmp_path: Path, fault: tuple[str, str] | None = None) -> Path:
-    """steps/13-free-threaded/abi3t-class built with the feature `abi`, as build_refcount does;
-    `fault` replaces one string of its source (which must be there) first."""
-    crate = tmp_path / f"typedata-{abi}"
-    shutil.copytree(STEP / "abi3t-class", crate)
-    shutil.copy(ROOT / "steps" / "Cargo.lock", crate)
-    if fault is not None:
-        source = crate / "src" / "lib.rs"
-        text = source.read_text()
-        assert fault[0] in text, fault
-        source.write_text(text.replace(fault[0], fault[1]))
-    target = ROOT / "target" / ("typedata-fault" if fault else f"typedata-{abi}")
-    env = dict(os.environ, CARGO_TARGET_DIR=str(target), PYO3_NO_PYTHON="1",
-               PYO3_BUILD_EXTENSION_MODULE="1")
-    proc = subprocess.run(["cargo", "build", "--quiet", "--release", "--offline", "--features",
-                           abi], cwd=crate, env=env, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    module = tmp_path / f"typedata.{abi}.so"
-    shutil.copy(target / "release" / "libtypedata.so", module)
-    return module
+    """steps/13-free-threaded/abi3t-class built with the feature `abi`; `fault` replaces one
+    string of its source (which must be there) first."""
+    return build_alone("abi3t-class", "typedata", abi, tmp_path,
+                       "typedata-fault" if fault else f"typedata-{abi}", fault)
 
 
 @pytest.mark.parametrize("version", ["3.15", "3.15-dbg"])
